@@ -1,1 +1,12 @@
-//! placeholder
+//! The domain rules every part of cognigate shares, with no I/O and no heavy dependencies.
+//!
+//! - [`access`]: the role and permission model resolved from the configuration (inheritance, tiers, ranks),
+//!   and the permissions matrix derived from it.
+//! - [`authz`]: the vocabulary of an authorization request (who, what, on what, in which circumstances) and
+//!   its answer. The Cedar engine in `cognigate-policy` decides; everything else builds requests with these
+//!   types so the HTTP API, the console, gateway mode and the Lambda authorizer ask the same question.
+
+pub mod access;
+pub mod authz;
+
+pub use cognigate_config::PoolKind;

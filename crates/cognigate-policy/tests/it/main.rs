@@ -1,0 +1,6 @@
+//! The decision corpus: every cell of the default matrix, allow and deny, generated from the matrix; every
+//! admin operation for every staff role; and the hand-written cases of `tests/cases/rules.toml` for the rules
+//! that are not a matrix.
+
+mod corpus;
+mod validation;
