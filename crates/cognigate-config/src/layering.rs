@@ -15,10 +15,22 @@ pub const ENV_PREFIX: &str = "COGNIGATE_";
 
 /// Variables with the prefix that are not configuration keys. `COGNIGATE_SECRET_*` is reserved for secrets.
 pub const RESERVED_ENV_VARS: &[(&str, &str)] = &[
-    ("COGNIGATE_ENV", "The environment: dev (default), staging or prod."),
-    ("COGNIGATE_CONFIG", "The configuration file (default ./cognigate.toml)."),
-    ("COGNIGATE_LOG", "Log filter in tracing's syntax, e.g. `info,cognigate=debug`."),
-    ("COGNIGATE_SECRET_*", "Reserved for secrets referenced from the file as { env = \"COGNIGATE_SECRET_...\" }."),
+    (
+        "COGNIGATE_ENV",
+        "The environment: dev (default), staging or prod.",
+    ),
+    (
+        "COGNIGATE_CONFIG",
+        "The configuration file (default ./cognigate.toml).",
+    ),
+    (
+        "COGNIGATE_LOG",
+        "Log filter in tracing's syntax, e.g. `info,cognigate=debug`.",
+    ),
+    (
+        "COGNIGATE_SECRET_*",
+        "Reserved for secrets referenced from the file as { env = \"COGNIGATE_SECRET_...\" }.",
+    ),
 ];
 
 const SECRET_PREFIX: &str = "COGNIGATE_SECRET_";
@@ -63,7 +75,10 @@ impl FromStr for Environment {
 
 /// The environment variable that overrides a dotted key: `store.url` → `COGNIGATE_STORE__URL`.
 pub fn env_var_for_key(key: &str) -> String {
-    format!("{ENV_PREFIX}{}", key.split('.').collect::<Vec<_>>().join("__").to_ascii_uppercase())
+    format!(
+        "{ENV_PREFIX}{}",
+        key.split('.').collect::<Vec<_>>().join("__").to_ascii_uppercase()
+    )
 }
 
 pub(crate) struct Layered {
@@ -77,8 +92,10 @@ pub(crate) fn layer<'a>(
     environment: Environment,
     vars: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Layered, ConfigError> {
-    let mut table: toml::Table = toml::from_str(source)
-        .map_err(|error| ConfigError::Syntax { source_name: source_name.to_owned(), message: error.to_string() })?;
+    let mut table: toml::Table = toml::from_str(source).map_err(|error| ConfigError::Syntax {
+        source_name: source_name.to_owned(),
+        message: error.to_string(),
+    })?;
     let mut issues = Vec::new();
     let mut overrides = Vec::new();
 
@@ -88,7 +105,10 @@ pub(crate) fn layer<'a>(
                 for (name, section) in environments {
                     let key = format!("environments.{name}");
                     let Ok(env) = name.parse::<Environment>() else {
-                        issues.push(Issue::new(key, "unknown environment; expected dev, staging or prod"));
+                        issues.push(Issue::new(
+                            key,
+                            "unknown environment; expected dev, staging or prod",
+                        ));
                         continue;
                     };
                     let toml::Value::Table(section) = section else {
@@ -101,7 +121,10 @@ pub(crate) fn layer<'a>(
                     }
                 }
             }
-            _ => issues.push(Issue::new("environments", "must be a table with dev, staging and prod tables")),
+            _ => issues.push(Issue::new(
+                "environments",
+                "must be a table with dev, staging and prod tables",
+            )),
         }
     }
 
@@ -109,7 +132,10 @@ pub(crate) fn layer<'a>(
     vars.sort_unstable();
     for (name, raw) in vars {
         let origin = Origin::EnvVar(name.to_owned());
-        let path: Vec<String> = name[ENV_PREFIX.len()..].split("__").map(str::to_ascii_lowercase).collect();
+        let path: Vec<String> = name[ENV_PREFIX.len()..]
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect();
         if path.iter().any(String::is_empty) {
             issues.push(Issue {
                 key: name.to_owned(),
@@ -121,20 +147,30 @@ pub(crate) fn layer<'a>(
         }
         match set_path(&mut table, &path, parse_env_value(raw)) {
             Ok(()) => overrides.push((path, origin)),
-            Err(message) => issues.push(Issue { key: path.join("."), message, origin }),
+            Err(message) => issues.push(Issue {
+                key: path.join("."),
+                message,
+                origin,
+            }),
         }
     }
 
     if issues.is_empty() {
         Ok(Layered { table, overrides })
     } else {
-        Err(ConfigError::Invalid { source_name: source_name.to_owned(), issues })
+        Err(ConfigError::Invalid {
+            source_name: source_name.to_owned(),
+            issues,
+        })
     }
 }
 
-pub(crate) fn deserialize(layered: Layered, source_name: &str) -> Result<Config, ConfigError> {
+/// The typed configuration, and for each override the key it set and where it came from.
+pub(crate) type Overrides = Vec<(Vec<String>, Origin)>;
+
+pub(crate) fn deserialize(layered: Layered, source_name: &str) -> Result<(Config, Overrides), ConfigError> {
     let Layered { table, overrides } = layered;
-    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
+    let config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|error| {
         let inner = error.inner().to_string().trim_end().to_owned();
         // toml names the key itself (`...\nin `a.b.c``), including map keys that serde_path_to_error can only
         // render as `?`; prefer its path when it gives one.
@@ -142,15 +178,28 @@ pub(crate) fn deserialize(layered: Layered, source_name: &str) -> Result<Config,
             Some((message, key)) => (message.to_owned(), key.strip_suffix('`').map(str::to_owned)),
             None => (inner.clone(), None),
         };
-        let mut key = toml_key.filter(|key| !key.is_empty()).unwrap_or_else(|| error.path().to_string());
+        let mut key = toml_key
+            .filter(|key| !key.is_empty())
+            .unwrap_or_else(|| error.path().to_string());
         // For an unknown key, both paths stop at the table that holds it; the key itself is the useful part.
-        if let Some(unknown) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
-            key = if key.is_empty() || key == "." { unknown.to_owned() } else { format!("{key}.{unknown}") };
+        if let Some(unknown) = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            key = if key.is_empty() || key == "." {
+                unknown.to_owned()
+            } else {
+                format!("{key}.{unknown}")
+            };
         }
         let message = describe_serde_error(&message);
         let origin = origin_of(&key, &overrides);
-        ConfigError::Invalid { source_name: source_name.to_owned(), issues: vec![Issue { key, message, origin }] }
-    })
+        ConfigError::Invalid {
+            source_name: source_name.to_owned(),
+            issues: vec![Issue { key, message, origin }],
+        }
+    })?;
+    Ok((config, overrides))
 }
 
 fn is_override(name: &str) -> bool {
@@ -173,7 +222,9 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
     };
     let mut current = table;
     for (depth, segment) in parents.iter().enumerate() {
-        let entry = current.entry(segment.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current
+            .entry(segment.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         current = match entry {
             toml::Value::Table(next) => next,
             _ => {
@@ -211,7 +262,7 @@ fn merge(
 }
 
 /// The origin of the most specific override that covers `key` (or the file).
-fn origin_of(key: &str, overrides: &[(Vec<String>, Origin)]) -> Origin {
+pub(crate) fn origin_of(key: &str, overrides: &[(Vec<String>, Origin)]) -> Origin {
     let segments: Vec<&str> = key.split(['.', '[']).collect();
     overrides
         .iter()
@@ -222,7 +273,9 @@ fn origin_of(key: &str, overrides: &[(Vec<String>, Origin)]) -> Origin {
 
 /// serde's wording, with "field" said the way a configuration file's reader thinks of it.
 fn describe_serde_error(message: &str) -> String {
-    message.replace("unknown field", "unknown key").replace("missing field", "missing key")
+    message
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
 }
 
 #[cfg(test)]
@@ -232,7 +285,10 @@ mod tests {
     #[test]
     fn env_var_names_follow_the_keys() {
         assert_eq!(env_var_for_key("store.url"), "COGNIGATE_STORE__URL");
-        assert_eq!(env_var_for_key("pools.staff.mfa.mode"), "COGNIGATE_POOLS__STAFF__MFA__MODE");
+        assert_eq!(
+            env_var_for_key("pools.staff.mfa.mode"),
+            "COGNIGATE_POOLS__STAFF__MFA__MODE"
+        );
     }
 
     #[test]
@@ -248,7 +304,10 @@ mod tests {
         assert_eq!(parse_env_value("5"), toml::Value::Integer(5));
         assert_eq!(parse_env_value("true"), toml::Value::Boolean(true));
         assert_eq!(parse_env_value("15m"), toml::Value::String("15m".into()));
-        assert_eq!(parse_env_value("postgres://x@y/z"), toml::Value::String("postgres://x@y/z".into()));
+        assert_eq!(
+            parse_env_value("postgres://x@y/z"),
+            toml::Value::String("postgres://x@y/z".into())
+        );
         assert!(matches!(parse_env_value("[\"totp\", \"sms\"]"), toml::Value::Array(a) if a.len() == 2));
     }
 }

@@ -21,7 +21,10 @@ pub use error::{ConfigError, Issue, Origin};
 pub use layering::{ENV_PREFIX, Environment, RESERVED_ENV_VARS, env_var_for_key};
 pub use model::*;
 pub use secret::SecretRef;
-pub use validate::{RESERVED_CUSTOM_ATTRIBUTES, STAFF_PERMISSIONS, STANDARD_ATTRIBUTES, SUPER_ADMIN, check_path_pattern};
+pub use validate::{
+    RESERVED_CUSTOM_ATTRIBUTES, RESERVED_PERMISSION_NAMES, STAFF_PERMISSIONS, STANDARD_ATTRIBUTES,
+    SUPER_ADMIN, check_path_pattern,
+};
 
 /// Parses, layers and validates a configuration.
 ///
@@ -34,12 +37,18 @@ pub fn load_from_str<'a>(
     vars: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Config, ConfigError> {
     let layered = layering::layer(source, source_name, environment, vars)?;
-    let config: Config = layering::deserialize(layered, source_name)?;
-    let issues = validate::validate(&config, environment);
+    let (config, overrides) = layering::deserialize(layered, source_name)?;
+    let mut issues = validate::validate(&config, environment);
+    for issue in &mut issues {
+        issue.origin = layering::origin_of(&issue.key, &overrides);
+    }
     if issues.is_empty() {
         Ok(config)
     } else {
-        Err(ConfigError::Invalid { source_name: source_name.to_owned(), issues })
+        Err(ConfigError::Invalid {
+            source_name: source_name.to_owned(),
+            issues,
+        })
     }
 }
 
@@ -49,7 +58,9 @@ pub fn load_file<'a>(
     environment: Environment,
     vars: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Config, ConfigError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|error| ConfigError::Read { path: path.display().to_string(), message: error.to_string() })?;
+    let source = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    })?;
     load_from_str(&source, &path.display().to_string(), environment, vars)
 }

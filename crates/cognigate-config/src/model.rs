@@ -87,7 +87,9 @@ pub struct AuditConfig {
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { sinks: vec![AuditSink::Store, AuditSink::Log] }
+        Self {
+            sinks: vec![AuditSink::Store, AuditSink::Log],
+        }
     }
 }
 
@@ -165,8 +167,10 @@ impl std::fmt::Display for PoolKind {
 #[serde(deny_unknown_fields)]
 #[schemars(bound = "T: JsonSchema + Default")]
 pub struct PerPool<T> {
+    /// For the customer pool.
     #[serde(default)]
     pub customer: T,
+    /// For the staff pool.
     #[serde(default)]
     pub staff: T,
 }
@@ -185,6 +189,7 @@ impl<T> PerPool<T> {
 #[serde(deny_unknown_fields)]
 #[schemars(bound = "T: JsonSchema + Default")]
 pub struct CustomerOnly<T> {
+    /// For the customer pool.
     #[serde(default)]
     pub customer: T,
 }
@@ -266,12 +271,16 @@ pub enum SignUpMode {
 pub struct PasswordPolicy {
     /// Minimum length, 6 to 99 (Cognito's range).
     pub min_length: u32,
+    /// Require at least one lowercase letter.
     #[serde(default)]
     pub require_lowercase: bool,
+    /// Require at least one uppercase letter.
     #[serde(default)]
     pub require_uppercase: bool,
+    /// Require at least one digit.
     #[serde(default)]
     pub require_digits: bool,
+    /// Require at least one symbol (Cognito's set: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + -).
     #[serde(default)]
     pub require_symbols: bool,
     /// How long a temporary (invitation) password stays usable, 1 to 365 days.
@@ -529,13 +538,18 @@ impl std::str::FromStr for Rate {
         if count == 0 {
             return Err(format!("`{text}`: a rate must allow at least one request"));
         }
-        Ok(Rate { count, per: std::time::Duration::from_secs(per) })
+        Ok(Rate {
+            count,
+            per: std::time::Duration::from_secs(per),
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -56,19 +56,24 @@ impl TryFrom<RawSecretRef> for SecretRef {
     type Error = String;
 
     fn try_from(raw: RawSecretRef) -> Result<Self, Self::Error> {
-        const HOW: &str = "write { env = \"VAR\" }, { file = \"/path\" } or { aws_secrets_manager = \"name\" }";
+        const HOW: &str =
+            "write { env = \"VAR\" }, { file = \"/path\" } or { aws_secrets_manager = \"name\" }";
         match raw {
-            RawSecretRef::Plain(_) => {
-                Err(format!("secrets are never written in the configuration file; {HOW}"))
-            }
-            RawSecretRef::Reference { env, file, aws_secrets_manager } => {
-                match (env, file, aws_secrets_manager) {
-                    (Some(name), None, None) if !name.trim().is_empty() => Ok(Self::Env(name)),
-                    (None, Some(path), None) if !path.trim().is_empty() => Ok(Self::File(path)),
-                    (None, None, Some(id)) if !id.trim().is_empty() => Ok(Self::AwsSecretsManager(id)),
-                    _ => Err(format!("a secret reference names exactly one non-empty source; {HOW}")),
-                }
-            }
+            RawSecretRef::Plain(_) => Err(format!(
+                "secrets are never written in the configuration file; {HOW}"
+            )),
+            RawSecretRef::Reference {
+                env,
+                file,
+                aws_secrets_manager,
+            } => match (env, file, aws_secrets_manager) {
+                (Some(name), None, None) if !name.trim().is_empty() => Ok(Self::Env(name)),
+                (None, Some(path), None) if !path.trim().is_empty() => Ok(Self::File(path)),
+                (None, None, Some(id)) if !id.trim().is_empty() => Ok(Self::AwsSecretsManager(id)),
+                _ => Err(format!(
+                    "a secret reference names exactly one non-empty source; {HOW}"
+                )),
+            },
         }
     }
 }
@@ -89,11 +94,23 @@ mod tests {
 
     #[test]
     fn refuses_a_plain_secret_and_ambiguous_references() {
-        for text in ["s = \"hunter2\"", "s = { env = \"A\", file = \"/b\" }", "s = { env = \"\" }", "s = {}"] {
+        for text in [
+            "s = \"hunter2\"",
+            "s = { env = \"A\", file = \"/b\" }",
+            "s = { env = \"\" }",
+            "s = {}",
+        ] {
             let table: toml::Table = toml::from_str(text).unwrap();
-            let error = table["s"].clone().try_into::<SecretRef>().unwrap_err().to_string();
+            let error = table["s"]
+                .clone()
+                .try_into::<SecretRef>()
+                .unwrap_err()
+                .to_string();
             assert!(error.contains("write { env"), "{text}: {error}");
-            assert!(!error.contains("hunter2"), "the rejected secret must not be echoed: {error}");
+            assert!(
+                !error.contains("hunter2"),
+                "the rejected secret must not be echoed: {error}"
+            );
         }
     }
 }

@@ -27,6 +27,9 @@ pub const STAFF_PERMISSIONS: [&str; 9] = [
     "sales_management",
 ];
 
+/// Names the Cedar policies use for action groups; a permission cannot take one.
+pub const RESERVED_PERMISSION_NAMES: [&str; 4] = ["customer_pool", "staff_pool", "mutating", "people"];
+
 /// The top staff role. The last active one cannot be disabled, deleted or demoted.
 pub const SUPER_ADMIN: &str = "super_admin";
 
@@ -65,7 +68,10 @@ pub(crate) fn validate(config: &Config, environment: Environment) -> Vec<Issue> 
     service(config, environment, &mut issues);
     store(&config.store, &mut issues);
     if config.audit.sinks.is_empty() {
-        issues.push(Issue::new("audit.sinks", "needs at least one sink: \"store\" or \"log\""));
+        issues.push(Issue::new(
+            "audit.sinks",
+            "needs at least one sink: \"store\" or \"log\"",
+        ));
     }
     permissions(config, &mut issues);
     for pool in PoolKind::ALL {
@@ -88,41 +94,68 @@ fn service(config: &Config, environment: Environment, issues: &mut Vec<Issue>) {
     let service = &config.service;
     let name_ok = !service.name.is_empty()
         && service.name.len() <= 32
-        && service.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && service
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !name_ok {
-        issues.push(Issue::new("service.name", "must be 1 to 32 characters of a-z, 0-9 and '-'"));
+        issues.push(Issue::new(
+            "service.name",
+            "must be 1 to 32 characters of a-z, 0-9 and '-'",
+        ));
     }
     if service.listen.parse::<SocketAddr>().is_err() {
         issues.push(Issue::new(
             "service.listen",
-            format!("`{}` is not a socket address such as 127.0.0.1:8080", service.listen),
+            format!(
+                "`{}` is not a socket address such as 127.0.0.1:8080",
+                service.listen
+            ),
         ));
     }
     let url = &service.public_url;
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
-        issues.push(Issue::new("service.public_url", "must be an http(s) URL without a trailing slash"));
+        issues.push(Issue::new(
+            "service.public_url",
+            "must be an http(s) URL without a trailing slash",
+        ));
     } else if environment == Environment::Prod && !url.starts_with("https://") {
-        issues.push(Issue::new("service.public_url", "must use https in prod: tokens travel over it"));
+        issues.push(Issue::new(
+            "service.public_url",
+            "must use https in prod: tokens travel over it",
+        ));
     }
 }
 
 fn store(store: &StoreConfig, issues: &mut Vec<Issue>) {
     let url = &store.url;
-    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
         let authority = rest.split('/').next().unwrap_or_default();
-        if authority.split_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':')) {
+        if authority
+            .split_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+        {
             issues.push(Issue::new(
                 "store.url",
                 "contains a password; secrets are never in the file: use store.password = { env = \"...\" }",
             ));
         }
     } else if url.strip_prefix("sqlite://").is_none_or(str::is_empty) {
-        issues.push(Issue::new("store.url", "must be sqlite://<path> or postgres://user@host:port/database"));
+        issues.push(Issue::new(
+            "store.url",
+            "must be sqlite://<path> or postgres://user@host:port/database",
+        ));
     }
     if let Some(cache) = &store.cache_url
         && !(cache.starts_with("redis://") || cache.starts_with("rediss://"))
     {
-        issues.push(Issue::new("store.cache_url", "must be a redis:// or rediss:// URL"));
+        issues.push(Issue::new(
+            "store.cache_url",
+            "must be a redis:// or rediss:// URL",
+        ));
     }
 }
 
@@ -130,7 +163,10 @@ fn permissions(config: &Config, issues: &mut Vec<Issue>) {
     for pool in PoolKind::ALL {
         let names = config.permissions.get(pool);
         if names.is_empty() {
-            issues.push(Issue::new(format!("permissions.{pool}"), "declares no permissions"));
+            issues.push(Issue::new(
+                format!("permissions.{pool}"),
+                "declares no permissions",
+            ));
         }
         for (name, description) in names {
             if !is_identifier(name) {
@@ -139,8 +175,17 @@ fn permissions(config: &Config, issues: &mut Vec<Issue>) {
                     "permission names are lower_snake_case identifiers",
                 ));
             }
+            if RESERVED_PERMISSION_NAMES.contains(&name.as_str()) {
+                issues.push(Issue::new(
+                    format!("permissions.{pool}.{name}"),
+                    "is reserved for the Cedar action groups; choose another name",
+                ));
+            }
             if description.trim().is_empty() {
-                issues.push(Issue::new(format!("permissions.{pool}.{name}"), "needs a description"));
+                issues.push(Issue::new(
+                    format!("permissions.{pool}.{name}"),
+                    "needs a description",
+                ));
             }
         }
     }
@@ -177,9 +222,15 @@ fn check_permission_list(
             let hint = if config.permissions.get(other).contains_key(permission) {
                 format!(" (it is a {other} permission; the pools never mix)")
             } else {
-                format!(" (known: {})", known.keys().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    " (known: {})",
+                    known.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
             };
-            issues.push(Issue::new(key, format!("unknown {pool} permission `{permission}`{hint}")));
+            issues.push(Issue::new(
+                key,
+                format!("unknown {pool} permission `{permission}`{hint}"),
+            ));
         } else if !seen.insert(permission) {
             issues.push(Issue::new(key, format!("lists `{permission}` twice")));
         }
@@ -196,10 +247,19 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
         if !is_identifier(name) {
             issues.push(Issue::new(&key, "role names are lower_snake_case identifiers"));
         }
-        check_permission_list(config, pool, &format!("{key}.permissions"), &role.permissions, issues);
+        check_permission_list(
+            config,
+            pool,
+            &format!("{key}.permissions"),
+            &role.permissions,
+            issues,
+        );
         for parent in &role.inherits {
             if parent == name {
-                issues.push(Issue::new(format!("{key}.inherits"), "a role cannot inherit itself"));
+                issues.push(Issue::new(
+                    format!("{key}.inherits"),
+                    "a role cannot inherit itself",
+                ));
             } else if !roles.contains_key(parent) {
                 issues.push(Issue::new(
                     format!("{key}.inherits"),
@@ -213,7 +273,10 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
                     issues.push(Issue::new(format!("{key}.rank"), "only staff roles have a rank"));
                 }
                 if role.scope.is_some() {
-                    issues.push(Issue::new(format!("{key}.scope"), "only staff roles have a scope"));
+                    issues.push(Issue::new(
+                        format!("{key}.scope"),
+                        "only staff roles have a scope",
+                    ));
                 }
             }
             PoolKind::Staff => {
@@ -225,7 +288,10 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
     }
     if let Some(cycle) = find_cycle(roles) {
         issues.push(Issue::new(
-            format!("roles.{pool}.{}.inherits", cycle.first().map(String::as_str).unwrap_or_default()),
+            format!(
+                "roles.{pool}.{}.inherits",
+                cycle.first().map(String::as_str).unwrap_or_default()
+            ),
             format!("inheritance cycle: {}", cycle.join(" → ")),
         ));
     }
@@ -246,7 +312,10 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
                     }
                 }
                 if top.scope == Some(RoleScope::Team) {
-                    issues.push(Issue::new("roles.staff.super_admin.scope", "super_admin reaches every team"));
+                    issues.push(Issue::new(
+                        "roles.staff.super_admin.scope",
+                        "super_admin reaches every team",
+                    ));
                 }
             }
         }
@@ -270,7 +339,11 @@ fn find_cycle(roles: &BTreeMap<String, RoleConfig>) -> Option<Vec<String>> {
             return None;
         }
         stack.push(name);
-        for parent in roles.get(name).map(|role| role.inherits.as_slice()).unwrap_or_default() {
+        for parent in roles
+            .get(name)
+            .map(|role| role.inherits.as_slice())
+            .unwrap_or_default()
+        {
             if parent != name
                 && let Some(cycle) = visit(parent, roles, stack, done)
             {
@@ -281,7 +354,9 @@ fn find_cycle(roles: &BTreeMap<String, RoleConfig>) -> Option<Vec<String>> {
         None
     }
     let mut done = BTreeSet::new();
-    roles.keys().find_map(|name| visit(name, roles, &mut Vec::new(), &mut done))
+    roles
+        .keys()
+        .find_map(|name| visit(name, roles, &mut Vec::new(), &mut done))
 }
 
 fn tiers(config: &Config, issues: &mut Vec<Issue>) {
@@ -291,24 +366,46 @@ fn tiers(config: &Config, issues: &mut Vec<Issue>) {
             issues.push(Issue::new(&key, "tier names are lower_snake_case identifiers"));
         }
         if config.roles.customer.contains_key(name) {
-            issues.push(Issue::new(&key, "has the name of a base type; tiers and base types need distinct names"));
+            issues.push(Issue::new(
+                &key,
+                "has the name of a base type; tiers and base types need distinct names",
+            ));
         }
         if tier.applies_to.is_empty() {
             issues.push(Issue::new(format!("{key}.applies_to"), "names no base type"));
         }
         for base in &tier.applies_to {
             if !config.roles.customer.contains_key(base) {
-                issues.push(Issue::new(format!("{key}.applies_to"), format!("unknown customer base type `{base}`")));
+                issues.push(Issue::new(
+                    format!("{key}.applies_to"),
+                    format!("unknown customer base type `{base}`"),
+                ));
             }
         }
         if tier.permissions.is_empty() {
-            issues.push(Issue::new(format!("{key}.permissions"), "a tier adds at least one permission"));
+            issues.push(Issue::new(
+                format!("{key}.permissions"),
+                "a tier adds at least one permission",
+            ));
         }
-        check_permission_list(config, PoolKind::Customer, &format!("{key}.permissions"), &tier.permissions, issues);
+        check_permission_list(
+            config,
+            PoolKind::Customer,
+            &format!("{key}.permissions"),
+            &tier.permissions,
+            issues,
+        );
     }
 }
 
-fn in_range(key: String, value: Duration, low: Duration, high: Duration, what: &str, issues: &mut Vec<Issue>) {
+fn in_range(
+    key: String,
+    value: Duration,
+    low: Duration,
+    high: Duration,
+    what: &str,
+    issues: &mut Vec<Issue>,
+) {
     if value < low || value > high {
         issues.push(Issue::new(
             key,
@@ -341,7 +438,10 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
                 if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_alphanumeric()) {
                     issues.push(Issue::new(
                         key("cognito.user_pool_id"),
-                        format!("`{}` is not a user pool id of region {} (<region>_<id>)", cognito.user_pool_id, cognito.region),
+                        format!(
+                            "`{}` is not a user pool id of region {} (<region>_<id>)",
+                            cognito.user_pool_id, cognito.region
+                        ),
                     ));
                 }
                 if cognito.client_id.trim().is_empty() {
@@ -365,7 +465,10 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
 
     let password = &settings.password;
     if !(6..=99).contains(&password.min_length) {
-        issues.push(Issue::new(key("password.min_length"), format!("{} is outside 6 to 99", password.min_length)));
+        issues.push(Issue::new(
+            key("password.min_length"),
+            format!("{} is outside 6 to 99", password.min_length),
+        ));
     }
     in_range(
         key("password.temporary_password_validity"),
@@ -378,13 +481,19 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
 
     let mfa = &settings.mfa;
     if mfa.mode != MfaMode::Off && mfa.methods.is_empty() {
-        issues.push(Issue::new(key("mfa.methods"), format!("MFA is {:?} but no method is offered", mfa.mode).to_lowercase()));
+        issues.push(Issue::new(
+            key("mfa.methods"),
+            format!("MFA is {:?} but no method is offered", mfa.mode).to_lowercase(),
+        ));
     }
     if mfa.methods.iter().collect::<BTreeSet<_>>().len() != mfa.methods.len() {
         issues.push(Issue::new(key("mfa.methods"), "lists a method twice"));
     }
     if mfa.methods.contains(&MfaMethod::Sms) && !settings.attributes.contains_key("phone_number") {
-        issues.push(Issue::new(key("mfa.methods"), "offers sms but the pool keeps no phone_number attribute"));
+        issues.push(Issue::new(
+            key("mfa.methods"),
+            "offers sms but the pool keeps no phone_number attribute",
+        ));
     }
     if pool == PoolKind::Staff && environment != Environment::Dev && mfa.mode != MfaMode::Required {
         issues.push(Issue::new(
@@ -394,14 +503,38 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
     }
 
     let tokens = &settings.tokens;
-    in_range(key("tokens.access"), tokens.access.0, 5 * MINUTE, DAY, "5 minutes to 1 day", issues);
-    in_range(key("tokens.id"), tokens.id.0, 5 * MINUTE, DAY, "5 minutes to 1 day", issues);
-    in_range(key("tokens.refresh"), tokens.refresh.0, HOUR, 3650 * DAY, "1 hour to 3650 days", issues);
+    in_range(
+        key("tokens.access"),
+        tokens.access.0,
+        5 * MINUTE,
+        DAY,
+        "5 minutes to 1 day",
+        issues,
+    );
+    in_range(
+        key("tokens.id"),
+        tokens.id.0,
+        5 * MINUTE,
+        DAY,
+        "5 minutes to 1 day",
+        issues,
+    );
+    in_range(
+        key("tokens.refresh"),
+        tokens.refresh.0,
+        HOUR,
+        3650 * DAY,
+        "1 hour to 3650 days",
+        issues,
+    );
     for (name, lifetime) in [("access", tokens.access), ("id", tokens.id)] {
         if lifetime > tokens.refresh {
             issues.push(Issue::new(
                 key(&format!("tokens.{name}")),
-                format!("the {name} token ({lifetime}) would outlive the refresh token ({})", tokens.refresh),
+                format!(
+                    "the {name} token ({lifetime}) would outlive the refresh token ({})",
+                    tokens.refresh
+                ),
             ));
         }
     }
@@ -410,12 +543,29 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
     if !(1..=100).contains(&lockout.max_failures) {
         issues.push(Issue::new(key("lockout.max_failures"), "must be 1 to 100"));
     }
-    in_range(key("lockout.window"), lockout.window.0, Duration::from_secs(1), DAY, "1 second to 1 day", issues);
-    in_range(key("lockout.duration"), lockout.duration.0, Duration::from_secs(1), 30 * DAY, "1 second to 30 days", issues);
+    in_range(
+        key("lockout.window"),
+        lockout.window.0,
+        Duration::from_secs(1),
+        DAY,
+        "1 second to 1 day",
+        issues,
+    );
+    in_range(
+        key("lockout.duration"),
+        lockout.duration.0,
+        Duration::from_secs(1),
+        30 * DAY,
+        "1 second to 30 days",
+        issues,
+    );
 
     match settings.attributes.get("email") {
         Some(email) if email.required => {}
-        _ => issues.push(Issue::new(key("attributes.email"), "must be declared with required = true: email is the username")),
+        _ => issues.push(Issue::new(
+            key("attributes.email"),
+            "must be declared with required = true: email is the username",
+        )),
     }
     for name in settings.attributes.keys() {
         if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
@@ -426,7 +576,12 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
         }
     }
     for (name, attribute) in &settings.custom_attributes {
-        custom_attribute(&key(&format!("custom_attributes.{name}")), name, attribute, issues);
+        custom_attribute(
+            &key(&format!("custom_attributes.{name}")),
+            name,
+            attribute,
+            issues,
+        );
     }
 
     for (subject, gates) in &settings.onboarding.gates {
@@ -435,10 +590,23 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
             || config.roles.get(pool).contains_key(subject)
             || (pool == PoolKind::Customer && config.tiers.customer.contains_key(subject));
         if !known {
-            issues.push(Issue::new(&gate_key, format!("`{subject}` is not \"*\" or a {pool} role{}", if pool == PoolKind::Customer { " or tier" } else { "" })));
+            issues.push(Issue::new(
+                &gate_key,
+                format!(
+                    "`{subject}` is not \"*\" or a {pool} role{}",
+                    if pool == PoolKind::Customer {
+                        " or tier"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
         }
         if gates.contains(&OnboardingGate::Mfa) && mfa.mode == MfaMode::Off {
-            issues.push(Issue::new(&gate_key, "requires MFA enrolment but the pool's MFA is off"));
+            issues.push(Issue::new(
+                &gate_key,
+                "requires MFA enrolment but the pool's MFA is off",
+            ));
         }
         if pool == PoolKind::Staff && gates.contains(&OnboardingGate::Subscription) {
             issues.push(Issue::new(&gate_key, "staff have no subscription"));
@@ -448,33 +616,55 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
 
 fn custom_attribute(key: &str, name: &str, attribute: &CustomAttribute, issues: &mut Vec<Issue>) {
     if !is_identifier(name) || name.len() > 20 {
-        issues.push(Issue::new(key, "custom attribute names are 1 to 20 characters of a-z, 0-9 and _"));
+        issues.push(Issue::new(
+            key,
+            "custom attribute names are 1 to 20 characters of a-z, 0-9 and _",
+        ));
     }
     if RESERVED_CUSTOM_ATTRIBUTES.contains(&name) {
-        issues.push(Issue::new(key, format!("custom:{name} is managed by cognigate for authorization")));
+        issues.push(Issue::new(
+            key,
+            format!("custom:{name} is managed by cognigate for authorization"),
+        ));
     }
     match attribute.kind {
         CustomAttributeKind::String => {
             if attribute.min.is_some() || attribute.max.is_some() {
-                issues.push(Issue::new(key, "min and max are for numbers; use min_length and max_length"));
+                issues.push(Issue::new(
+                    key,
+                    "min and max are for numbers; use min_length and max_length",
+                ));
             }
             let min = attribute.min_length.unwrap_or(0);
             let max = attribute.max_length.unwrap_or(2048);
             if max > 2048 {
-                issues.push(Issue::new(format!("{key}.max_length"), "Cognito allows at most 2048"));
+                issues.push(Issue::new(
+                    format!("{key}.max_length"),
+                    "Cognito allows at most 2048",
+                ));
             }
             if min > max {
-                issues.push(Issue::new(format!("{key}.min_length"), "is greater than max_length"));
+                issues.push(Issue::new(
+                    format!("{key}.min_length"),
+                    "is greater than max_length",
+                ));
             }
             if let Some(pattern) = &attribute.pattern
                 && let Err(error) = regex::Regex::new(pattern)
             {
-                issues.push(Issue::new(format!("{key}.pattern"), format!("is not a valid regular expression: {error}")));
+                issues.push(Issue::new(
+                    format!("{key}.pattern"),
+                    format!("is not a valid regular expression: {error}"),
+                ));
             }
         }
         CustomAttributeKind::Number => {
-            if attribute.min_length.is_some() || attribute.max_length.is_some() || attribute.pattern.is_some() {
-                issues.push(Issue::new(key, "min_length, max_length and pattern are for strings; use min and max"));
+            if attribute.min_length.is_some() || attribute.max_length.is_some() || attribute.pattern.is_some()
+            {
+                issues.push(Issue::new(
+                    key,
+                    "min_length, max_length and pattern are for strings; use min and max",
+                ));
             }
             if let (Some(min), Some(max)) = (attribute.min, attribute.max)
                 && min > max
@@ -490,14 +680,26 @@ fn routes(config: &Config, issues: &mut Vec<Issue>) {
     for (index, route) in config.routes.iter().enumerate() {
         let key = |field: &str| format!("routes[{index}].{field}");
         if !HTTP_METHODS.contains(&route.method.as_str()) {
-            issues.push(Issue::new(key("method"), format!("`{}` is not one of {}", route.method, HTTP_METHODS.join(", "))));
+            issues.push(Issue::new(
+                key("method"),
+                format!("`{}` is not one of {}", route.method, HTTP_METHODS.join(", ")),
+            ));
         }
         if let Err(message) = check_path_pattern(&route.path) {
             issues.push(Issue::new(key("path"), message));
         }
-        check_permission_list(config, route.pool, &key("permission"), std::slice::from_ref(&route.permission), issues);
+        check_permission_list(
+            config,
+            route.pool,
+            &key("permission"),
+            std::slice::from_ref(&route.permission),
+            issues,
+        );
         if !seen.insert((route.method.clone(), route.path.clone())) {
-            issues.push(Issue::new(key("path"), format!("{} {} is declared twice", route.method, route.path)));
+            issues.push(Issue::new(
+                key("path"),
+                format!("{} {} is declared twice", route.method, route.path),
+            ));
         }
     }
 }
@@ -535,7 +737,10 @@ pub fn check_path_pattern(path: &str) -> Result<(), String> {
 fn rate_limits(config: &Config, issues: &mut Vec<Issue>) {
     for pool in PoolKind::ALL {
         for (route, limit) in config.rate_limits.get(pool) {
-            let route_name = serde_json::to_value(route).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let route_name = serde_json::to_value(route)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             let key = format!("rate_limits.{pool}.{route_name}");
             if limit.per_address.is_none() && limit.per_account.is_none() {
                 issues.push(Issue::new(&key, "sets neither per_address nor per_account"));

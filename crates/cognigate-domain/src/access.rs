@@ -85,7 +85,10 @@ impl AccessModel {
     /// Resolves the model. The configuration is assumed validated (no unknown names, no cycles); the
     /// resolution is still total, so an unvalidated configuration cannot make it loop or panic.
     pub fn from_config(config: &Config) -> Self {
-        Self { customer: resolve_pool(config, PoolKind::Customer), staff: resolve_pool(config, PoolKind::Staff) }
+        Self {
+            customer: resolve_pool(config, PoolKind::Customer),
+            staff: resolve_pool(config, PoolKind::Staff),
+        }
     }
 
     pub fn pool(&self, pool: PoolKind) -> &PoolAccess {
@@ -99,7 +102,11 @@ impl AccessModel {
     /// add nothing; unknown names add nothing.
     pub fn permissions_of(&self, pool: PoolKind, role: &str, tiers: &[String]) -> BTreeSet<String> {
         let access = self.pool(pool);
-        let mut permissions = access.roles.get(role).map(|r| r.effective.clone()).unwrap_or_default();
+        let mut permissions = access
+            .roles
+            .get(role)
+            .map(|r| r.effective.clone())
+            .unwrap_or_default();
         for tier in tiers.iter().filter_map(|name| access.tiers.get(name)) {
             if tier.applies_to.iter().any(|base| base == role) {
                 permissions.extend(tier.permissions.iter().cloned());
@@ -114,12 +121,20 @@ impl AccessModel {
         let access = self.pool(pool);
         let mut subjects = Vec::new();
         for role in roles_in_display_order(access) {
-            subjects.push(Subject { pool, role: role.name.clone(), tiers: Vec::new() });
+            subjects.push(Subject {
+                pool,
+                role: role.name.clone(),
+                tiers: Vec::new(),
+            });
         }
         for tier in access.tiers.values() {
             for role in roles_in_display_order(access) {
                 if tier.applies_to.contains(&role.name) {
-                    subjects.push(Subject { pool, role: role.name.clone(), tiers: vec![tier.name.clone()] });
+                    subjects.push(Subject {
+                        pool,
+                        role: role.name.clone(),
+                        tiers: vec![tier.name.clone()],
+                    });
                 }
             }
         }
@@ -128,13 +143,20 @@ impl AccessModel {
 
     pub fn matrix(&self, pool: PoolKind) -> Matrix {
         let subjects = self.subjects(pool);
-        let granted: Vec<BTreeSet<String>> =
-            subjects.iter().map(|s| self.permissions_of(pool, &s.role, &s.tiers)).collect();
+        let granted: Vec<BTreeSet<String>> = subjects
+            .iter()
+            .map(|s| self.permissions_of(pool, &s.role, &s.tiers))
+            .collect();
         let rows = self
             .pool(pool)
             .permissions
             .keys()
-            .map(|permission| (permission.clone(), granted.iter().map(|set| set.contains(permission)).collect()))
+            .map(|permission| {
+                (
+                    permission.clone(),
+                    granted.iter().map(|set| set.contains(permission)).collect(),
+                )
+            })
             .collect();
         Matrix { pool, subjects, rows }
     }
@@ -145,10 +167,16 @@ impl AccessModel {
     }
 }
 
-/// Staff roles from the most senior down; customer roles by name.
+/// Staff roles from the most senior down; customer base types from the one with fewest permissions up
+/// (individual before dealer), so a table reads from the base of the inheritance outwards.
 pub fn roles_in_display_order(access: &PoolAccess) -> Vec<&Role> {
     let mut roles: Vec<&Role> = access.roles.values().collect();
-    roles.sort_by(|a, b| b.rank.cmp(&a.rank).then_with(|| a.name.cmp(&b.name)));
+    roles.sort_by(|a, b| {
+        b.rank
+            .cmp(&a.rank)
+            .then_with(|| a.effective.len().cmp(&b.effective.len()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
     roles
 }
 
@@ -200,5 +228,10 @@ fn resolve_pool(config: &Config, pool: PoolKind) -> PoolAccess {
             .collect(),
         PoolKind::Staff => BTreeMap::new(),
     };
-    PoolAccess { pool, permissions: config.permissions.get(pool).clone(), roles, tiers }
+    PoolAccess {
+        pool,
+        permissions: config.permissions.get(pool).clone(),
+        roles,
+        tiers,
+    }
 }

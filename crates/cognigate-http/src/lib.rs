@@ -1,1 +1,191 @@
-//! placeholder
+//! The HTTP edge. This is the only crate that knows axum; handlers extract, call the library that owns
+//! the rule, and map the result.
+//!
+//! For now the service answers liveness (`/healthz`), readiness (`/readyz`) and shows the configuration it
+//! loaded (`/config`); the auth API, the admin API and the console mount here as they arrive.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cognigate_config::{Config, Environment, PoolKind};
+use cognigate_policy::Authorizer;
+use serde_json::{Value, json};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub environment: Environment,
+    pub authorizer: Arc<Authorizer>,
+    pub readiness: Readiness,
+}
+
+/// Whether the service should receive traffic. It starts not ready, becomes ready once everything it needs
+/// is up, and stops being ready when shutdown begins, so a load balancer drains it first.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    pub fn set_ready(&self, ready: bool) {
+        self.0.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The whole router; tests call it directly, the server serves it.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/config", get(config_view))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves the router on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.readiness.is_ready() {
+        (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready" })),
+        )
+            .into_response()
+    }
+}
+
+/// The loaded configuration as clients may see it: pools, policies in force, routes. Secrets are only ever
+/// references in the configuration, and store URLs are left out (they name internal hosts).
+async fn config_view(State(state): State<AppState>) -> Json<Value> {
+    let config = &state.config;
+    let model = state.authorizer.model();
+    let pools: serde_json::Map<String, Value> = PoolKind::ALL
+        .into_iter()
+        .map(|pool| {
+            let settings = config.pools.get(pool);
+            let roles: serde_json::Map<String, Value> = model
+                .pool(pool)
+                .roles
+                .values()
+                .map(|role| (role.name.clone(), json!(role.effective)))
+                .collect();
+            let view = json!({
+                "display_name": settings.display_name,
+                "provider": settings.provider,
+                "sign_up": settings.sign_up,
+                "password": settings.password,
+                "mfa": settings.mfa,
+                "tokens": settings.tokens,
+                "lockout": settings.lockout,
+                "roles": roles,
+                "tiers": model.pool(pool).tiers.values().map(|t| (t.name.clone(), json!(t.permissions))).collect::<serde_json::Map<_, _>>(),
+            });
+            (pool.as_str().to_owned(), view)
+        })
+        .collect();
+    Json(json!({
+        "service": config.service_name(),
+        "environment": state.environment.as_str(),
+        "public_url": config.service.public_url,
+        "pools": pools,
+        "routes": config.routes,
+        "policies": state.authorizer.policy_ids(),
+    }))
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "code": "NOT_FOUND", "message": "no such route" })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn state() -> AppState {
+        let source = include_str!("../../../cognigate.toml");
+        let config = cognigate_config::load_from_str(source, "cognigate.toml", Environment::Dev, []).unwrap();
+        let authorizer = Authorizer::from_config(&config).unwrap();
+        AppState {
+            config: Arc::new(config),
+            environment: Environment::Dev,
+            authorizer: Arc::new(authorizer),
+            readiness: Readiness::default(),
+        }
+    }
+
+    async fn get(router: Router, path: &str) -> (StatusCode, Value) {
+        let response = router
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn readiness_follows_the_flag() {
+        let state = state();
+        let (status, _) = get(router(state.clone()), "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        state.readiness.set_ready(true);
+        let (status, body) = get(router(state.clone()), "/readyz").await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+        let (status, _) = get(router(state), "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn config_view_shows_pools_and_leaves_out_the_store() {
+        let (status, body) = get(router(state()), "/config").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["pools"]["staff"]["mfa"]["mode"], "required");
+        assert_eq!(
+            body["pools"]["customer"]["tiers"]["premium"][0],
+            "premium_analytics"
+        );
+        assert!(body.get("store").is_none());
+        assert!(!body.to_string().contains("sqlite://"));
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_answer_404_in_json() {
+        let (status, body) = get(router(state()), "/nope").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+        );
+    }
+}

@@ -5,10 +5,19 @@
 //! Run: `cargo bench -p cognigate-policy --bench authorize`. Criterion prints the median time per decision
 //! and, as `thrpt`, decisions per second.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use std::hint::black_box;
 
 use cognigate_config::Environment;
-use cognigate_domain::authz::{Action, AdminAction, CustomerIdentity, Principal, RequestContext, Resource, StaffIdentity};
+use cognigate_domain::authz::{
+    Action, AdminAction, CustomerIdentity, Principal, RequestContext, Resource, StaffIdentity,
+};
 use cognigate_policy::Authorizer;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -23,16 +32,42 @@ fn bench(c: &mut Criterion) {
         Err(error) => panic!("{error}"),
     };
 
-    let manager = Principal::Staff(StaffIdentity { id: "m".into(), role: "manager".into(), team: Some("alpha".into()), active: true });
-    let member = Resource::Staff(StaffIdentity { id: "t".into(), role: "team_member".into(), team: Some("alpha".into()), active: true });
+    let manager = Principal::Staff(StaffIdentity {
+        id: "m".into(),
+        role: "manager".into(),
+        team: Some("alpha".into()),
+        active: true,
+    });
+    let member = Resource::Staff(StaffIdentity {
+        id: "t".into(),
+        role: "team_member".into(),
+        team: Some("alpha".into()),
+        active: true,
+    });
     let disable = Action::Admin(AdminAction::DisableUser);
-    let staff_context = RequestContext { granted_role: None, active_super_admins: Some(2) };
-    assert!(authorizer.authorize(&manager, &disable, &member, &staff_context).allowed);
+    let staff_context = RequestContext {
+        granted_role: None,
+        active_super_admins: Some(2),
+    };
+    assert!(
+        authorizer
+            .authorize(&manager, &disable, &member, &staff_context)
+            .allowed
+    );
 
-    let dealer = Principal::Customer(CustomerIdentity { id: "c".into(), base: "dealer".into(), tiers: vec!["premium".into()], active: true });
+    let dealer = Principal::Customer(CustomerIdentity {
+        id: "c".into(),
+        base: "dealer".into(),
+        tiers: vec!["premium".into()],
+        active: true,
+    });
     let analytics = Action::Permission("premium_analytics".into());
     let customer_context = RequestContext::default();
-    assert!(authorizer.authorize(&dealer, &analytics, &Resource::Application, &customer_context).allowed);
+    assert!(
+        authorizer
+            .authorize(&dealer, &analytics, &Resource::Application, &customer_context)
+            .allowed
+    );
 
     let mut group = c.benchmark_group("authorize");
     group.throughput(Throughput::Elements(1));
@@ -40,7 +75,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(authorizer.authorize(black_box(&manager), &disable, &member, &staff_context)))
     });
     group.bench_function("customer: premium dealer on a premium route", |b| {
-        b.iter(|| black_box(authorizer.authorize(black_box(&dealer), &analytics, &Resource::Application, &customer_context)))
+        b.iter(|| {
+            black_box(authorizer.authorize(
+                black_box(&dealer),
+                &analytics,
+                &Resource::Application,
+                &customer_context,
+            ))
+        })
     });
     group.finish();
 }

@@ -18,6 +18,8 @@ pub const CUSTOMER_POOL_GROUP: &str = "customer_pool";
 pub const STAFF_POOL_GROUP: &str = "staff_pool";
 /// The action group of every admin operation that changes something.
 pub const MUTATING_GROUP: &str = "mutating";
+/// The action group of every admin operation on people or teams (as opposed to audit and status).
+pub const PEOPLE_GROUP: &str = "people";
 
 /// Quotes a string as a Cedar string literal.
 pub fn quote(text: &str) -> String {
@@ -55,6 +57,9 @@ pub fn action_groups(model: &AccessModel) -> Vec<(String, Vec<String>, Vec<Strin
         if action.mutates() {
             direct.push(MUTATING_GROUP.to_owned());
         }
+        if action.is_about_people() {
+            direct.push(PEOPLE_GROUP.to_owned());
+        }
         let mut all = direct.clone();
         all.push(STAFF_POOL_GROUP.to_owned());
         actions.push((action.id().to_owned(), direct, all));
@@ -87,22 +92,44 @@ pub fn schema(model: &AccessModel) -> String {
     out.push_str("  // Action groups.\n");
     let _ = writeln!(
         out,
-        "  action {}, {}, {};",
+        "  action {}, {}, {}, {};",
         quote(CUSTOMER_POOL_GROUP),
         quote(STAFF_POOL_GROUP),
-        quote(MUTATING_GROUP)
+        quote(MUTATING_GROUP),
+        quote(PEOPLE_GROUP)
     );
     let applies = "appliesTo {\n    principal: [Customer, Staff],\n    resource: [Application, Customer, Staff, Team],\n    context: RequestContext\n  }";
     let descriptions: std::collections::BTreeMap<&str, &str> = PoolKind::ALL
         .into_iter()
-        .flat_map(|pool| model.pool(pool).permissions.iter().map(|(name, text)| (name.as_str(), text.as_str())))
-        .chain(AdminAction::ALL.into_iter().map(|action| (action.id(), action.description())))
+        .flat_map(|pool| {
+            model
+                .pool(pool)
+                .permissions
+                .iter()
+                .map(|(name, text)| (name.as_str(), text.as_str()))
+        })
+        .chain(
+            AdminAction::ALL
+                .into_iter()
+                .map(|action| (action.id(), action.description())),
+        )
         .collect();
-    out.push_str("\n  // Permissions of both pools, then the admin operations in the permission that governs each.\n");
+    out.push_str(
+        "\n  // Permissions of both pools, then the admin operations in the permission that governs each.\n",
+    );
     for (action, direct, _) in action_groups(model) {
         let groups: Vec<String> = direct.iter().map(|group| quote(group)).collect();
-        let _ = writeln!(out, "  // {}", descriptions.get(action.as_str()).copied().unwrap_or_default());
-        let _ = writeln!(out, "  action {} in [{}] {applies};", quote(&action), groups.join(", "));
+        let _ = writeln!(
+            out,
+            "  // {}",
+            descriptions.get(action.as_str()).copied().unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "  action {} in [{}] {applies};",
+            quote(&action),
+            groups.join(", ")
+        );
     }
     out.push_str("}\n");
     out
@@ -112,7 +139,9 @@ pub fn schema(model: &AccessModel) -> String {
 pub fn matrix_policies(model: &AccessModel) -> String {
     let mut out = String::new();
     out.push_str("// Generated from cognigate.toml by cognigate. Do not edit: edit the configuration.\n");
-    out.push_str("// One permit per role or tier with its direct permissions; inheritance is the role hierarchy.\n");
+    out.push_str(
+        "// One permit per role or tier with its direct permissions; inheritance is the role hierarchy.\n",
+    );
     for pool in PoolKind::ALL {
         let access = model.pool(pool);
         let role_type = match pool {
@@ -120,19 +149,42 @@ pub fn matrix_policies(model: &AccessModel) -> String {
             PoolKind::Staff => "StaffRole",
         };
         for role in access.roles.values().filter(|role| !role.direct.is_empty()) {
-            permit(&mut out, &format!("matrix.{pool}.{}", role.name), role_type, &role.name, &role.description, &role.direct);
+            permit(
+                &mut out,
+                &format!("matrix.{pool}.{}", role.name),
+                role_type,
+                &role.name,
+                &role.description,
+                &role.direct,
+            );
         }
         for tier in access.tiers.values() {
             let id = format!("matrix.{pool}.tier.{}", tier.name);
-            permit(&mut out, &id, "CustomerTier", &tier.name, &tier.description, &tier.permissions);
+            permit(
+                &mut out,
+                &id,
+                "CustomerTier",
+                &tier.name,
+                &tier.description,
+                &tier.permissions,
+            );
         }
     }
     out
 }
 
-fn permit(out: &mut String, id: &str, entity_type: &str, name: &str, description: &str, permissions: &[String]) {
-    let actions: Vec<String> =
-        permissions.iter().map(|p| format!("Cognigate::Action::{}", quote(p))).collect();
+fn permit(
+    out: &mut String,
+    id: &str,
+    entity_type: &str,
+    name: &str,
+    description: &str,
+    permissions: &[String],
+) {
+    let actions: Vec<String> = permissions
+        .iter()
+        .map(|p| format!("Cognigate::Action::{}", quote(p)))
+        .collect();
     let _ = writeln!(out, "\n// {name}: {description}");
     let _ = writeln!(out, "@id({})", quote(id));
     let _ = writeln!(
@@ -146,4 +198,29 @@ fn permit(out: &mut String, id: &str, entity_type: &str, name: &str, description
 /// The complete policy set as text: the generated matrix, then the hand-written rules.
 pub fn policy_set_text(model: &AccessModel) -> String {
     format!("{}\n{}", matrix_policies(model), crate::RULES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_reserves_every_action_group_name() {
+        for group in [
+            CUSTOMER_POOL_GROUP,
+            STAFF_POOL_GROUP,
+            MUTATING_GROUP,
+            PEOPLE_GROUP,
+        ] {
+            assert!(
+                cognigate_config::RESERVED_PERMISSION_NAMES.contains(&group),
+                "{group}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoting_escapes_what_cedar_would_read() {
+        assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+    }
 }

@@ -10,6 +10,7 @@
 //! the HTTP service, the console, gateway mode and the API Gateway Lambda authorizer.
 
 mod authorizer;
+pub mod catalogue;
 pub mod generate;
 
 pub use authorizer::{Authorizer, PolicyError};

@@ -57,9 +57,15 @@ fn every_matrix_cell_is_decided_as_the_matrix_says() {
                 assert!(decision.errors.is_empty(), "{decision:?}");
                 if expected {
                     allowed += 1;
-                    assert!(decision.policies.iter().all(|id| id.starts_with("matrix.")), "{decision:?}");
+                    assert!(
+                        decision.policies.iter().all(|id| id.starts_with("matrix.")),
+                        "{decision:?}"
+                    );
                 } else {
-                    assert!(decision.policies.is_empty(), "a default deny names no policy: {decision:?}");
+                    assert!(
+                        decision.policies.is_empty(),
+                        "a default deny names no policy: {decision:?}"
+                    );
                 }
                 checked += 1;
             }
@@ -72,7 +78,11 @@ fn every_matrix_cell_is_decided_as_the_matrix_says() {
                     &Resource::Application,
                     &RequestContext::default(),
                 );
-                assert!(!decision.allowed, "{} / {permission} of the {other} pool", subject.label());
+                assert!(
+                    !decision.allowed,
+                    "{} / {permission} of the {other} pool",
+                    subject.label()
+                );
                 let rule = format!("pool.{pool}_never_{other}");
                 assert_eq!(decision.policies, vec![rule], "{decision:?}");
                 checked += 1;
@@ -91,29 +101,62 @@ fn every_admin_operation_follows_its_governing_permission() {
     let config = shipped_config();
     let authorizer = Authorizer::from_config(&config).unwrap();
     let model = authorizer.model().clone();
-    let member = StaffIdentity { id: "member".into(), role: "team_member".into(), team: Some("alpha".into()), active: true };
-    let customer = CustomerIdentity { id: "buyer".into(), base: "individual".into(), tiers: vec![], active: true };
-    let context = RequestContext { granted_role: Some("team_member".into()), active_super_admins: Some(2) };
+    let member = StaffIdentity {
+        id: "member".into(),
+        role: "team_member".into(),
+        team: Some("alpha".into()),
+        active: true,
+    };
+    let customer = CustomerIdentity {
+        id: "buyer".into(),
+        base: "individual".into(),
+        tiers: vec![],
+        active: true,
+    };
+    let context = RequestContext {
+        granted_role: Some("team_member".into()),
+        active_super_admins: Some(2),
+    };
     for role in model.staff.roles.values() {
         let principal = principal_for(PoolKind::Staff, &role.name, &[]);
         for action in AdminAction::ALL {
             let resource = match action {
-                AdminAction::ReadAudit | AdminAction::ExportAudit | AdminAction::ReadStatus => Resource::Application,
+                AdminAction::ReadAudit | AdminAction::ExportAudit | AdminAction::ReadStatus => {
+                    Resource::Application
+                }
                 AdminAction::ManageTeam | AdminAction::InviteStaff => Resource::Team { name: "alpha".into() },
-                AdminAction::ChangeTier | AdminAction::CreateUser if !role.team_scoped => Resource::Customer(customer.clone()),
+                AdminAction::ChangeTier | AdminAction::CreateUser if !role.team_scoped => {
+                    Resource::Customer(customer.clone())
+                }
                 _ => Resource::Staff(member.clone()),
             };
             let decision = authorizer.authorize(&principal, &Action::Admin(action), &resource, &context);
             let expected = role.effective.contains(action.permission());
-            assert_eq!(decision.allowed, expected, "{} / {}: {decision:?}", role.name, action.id());
+            assert_eq!(
+                decision.allowed,
+                expected,
+                "{} / {}: {decision:?}",
+                role.name,
+                action.id()
+            );
         }
     }
     for subject in model.subjects(PoolKind::Customer) {
         let principal = principal_for(PoolKind::Customer, &subject.role, &subject.tiers);
         for action in AdminAction::ALL {
-            let decision = authorizer.authorize(&principal, &Action::Admin(action), &Resource::Application, &context);
+            let decision = authorizer.authorize(
+                &principal,
+                &Action::Admin(action),
+                &Resource::Application,
+                &context,
+            );
             assert!(!decision.allowed, "{} / {}", subject.label(), action.id());
-            assert!(decision.policies.contains(&"pool.customer_never_staff".to_owned()), "{decision:?}");
+            assert!(
+                decision
+                    .policies
+                    .contains(&"pool.customer_never_staff".to_owned()),
+                "{decision:?}"
+            );
         }
     }
 }
@@ -157,7 +200,11 @@ fn check(case: &Case, decision: &Decision) -> Result<(), String> {
     } else if !decision.errors.is_empty() {
         return Err("unexpected errors".to_owned());
     }
-    if case.because.is_empty() && case.error.is_none() && case.expect == Expect::Deny && !decision.policies.is_empty() {
+    if case.because.is_empty()
+        && case.error.is_none()
+        && case.expect == Expect::Deny
+        && !decision.policies.is_empty()
+    {
         return Err("expected a default deny (no policy)".to_owned());
     }
     for id in &case.because {
@@ -177,11 +224,23 @@ fn hand_written_cases_for_the_non_matrix_rules() {
         .iter()
         .filter_map(|case| {
             let decision = authorizer.authorize(&case.principal, &case.action, &case.resource, &case.context);
-            check(case, &decision).err().map(|why| format!("{}: {why}; got {decision:?}", case.name))
+            check(case, &decision)
+                .err()
+                .map(|why| format!("{}: {why}; got {decision:?}", case.name))
         })
         .collect();
-    assert!(cases.case.len() >= 40, "the corpus shrank to {}", cases.case.len());
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.case.len(), failures.join("\n"));
+    assert!(
+        cases.case.len() >= 40,
+        "the corpus shrank to {}",
+        cases.case.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.case.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every hand-written rule is exercised by at least one case that it decides.
@@ -189,9 +248,19 @@ fn hand_written_cases_for_the_non_matrix_rules() {
 fn every_rule_has_a_case() {
     let cases: Cases = toml::from_str(include_str!("../cases/rules.toml")).unwrap();
     let authorizer = Authorizer::from_config(&shipped_config()).unwrap();
-    let covered: std::collections::BTreeSet<&str> =
-        cases.case.iter().flat_map(|case| case.because.iter().map(String::as_str)).collect();
-    for id in authorizer.policy_ids().iter().filter(|id| !id.starts_with("matrix.")) {
-        assert!(covered.contains(id.as_str()), "no hand-written case names the rule {id}");
+    let covered: std::collections::BTreeSet<&str> = cases
+        .case
+        .iter()
+        .flat_map(|case| case.because.iter().map(String::as_str))
+        .collect();
+    for id in authorizer
+        .policy_ids()
+        .iter()
+        .filter(|id| !id.starts_with("matrix."))
+    {
+        assert!(
+            covered.contains(id.as_str()),
+            "no hand-written case names the rule {id}"
+        );
     }
 }

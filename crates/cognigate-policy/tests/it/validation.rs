@@ -27,7 +27,8 @@ fn a_rule_naming_an_unknown_action_is_refused_at_load() {
 
 #[test]
 fn a_rule_without_an_id_or_with_a_duplicate_id_is_refused() {
-    let error = Authorizer::with_rules(&shipped_config(), "forbid (principal, action, resource);").unwrap_err();
+    let error =
+        Authorizer::with_rules(&shipped_config(), "forbid (principal, action, resource);").unwrap_err();
     assert!(matches!(error, PolicyError::MissingId { .. }), "{error}");
     let twice = "@id(\"x\")\nforbid (principal, action, resource);\n@id(\"x\")\nforbid (principal, action, resource);";
     let error = Authorizer::with_rules(&shipped_config(), twice).unwrap_err();
@@ -36,6 +37,7 @@ fn a_rule_without_an_id_or_with_a_duplicate_id_is_refused() {
 
 #[test]
 fn a_rule_that_does_not_parse_is_refused() {
-    let error = Authorizer::with_rules(&shipped_config(), "@id(\"x\") forbid (principal, action").unwrap_err();
+    let error =
+        Authorizer::with_rules(&shipped_config(), "@id(\"x\") forbid (principal, action").unwrap_err();
     assert!(matches!(error, PolicyError::Parse(_)), "{error}");
 }

@@ -1,0 +1,78 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use cognigate_config::Environment;
+
+/// Authentication and authorization for customers and staff, on AWS Cognito or its own embedded engine.
+#[derive(Debug, Parser)]
+#[command(name = "cognigate", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "COGNIGATE_CONFIG",
+        default_value = "cognigate.toml"
+    )]
+    pub config: PathBuf,
+
+    /// The environment: dev, staging or prod (selects [environments.<env>] and its rules).
+    #[arg(long, global = true, env = "COGNIGATE_ENV", value_parser = parse_environment)]
+    pub env: Option<Environment>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service for the selected environment.
+    Serve(ServeArgs),
+    /// Run the service locally on the embedded defaults (always the dev environment).
+    Dev(ServeArgs),
+    /// Check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write roles.json, policies.yaml, the Cedar policy set and schema, and the permissions matrix.
+    Export(ExportArgs),
+    /// Write the generated documentation pages (or check that they are current).
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen on this address instead of service.listen (port 0 picks a free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and its policies; every environment unless --env is given.
+    Check,
+    /// Print the effective configuration of the selected environment as TOML.
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The directory to write into.
+    #[arg(long, default_value = "export")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// The directory to write into.
+    #[arg(long, default_value = "docs")]
+    pub out: PathBuf,
+    /// Write nothing; fail if a generated page differs from what is on disk.
+    #[arg(long)]
+    pub check: bool,
+}
+
+fn parse_environment(text: &str) -> Result<Environment, String> {
+    text.parse()
+}

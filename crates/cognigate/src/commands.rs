@@ -1,0 +1,228 @@
+//! One function per command.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use cognigate_config::{Config, Environment};
+use cognigate_export::Artefact;
+use cognigate_http::{AppState, Readiness};
+use cognigate_policy::Authorizer;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, ServeArgs};
+
+pub fn init_tracing(cli: &Cli) {
+    let filter = EnvFilter::try_from_env("COGNIGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Outside dev, logs are one JSON object per line, ready for CloudWatch.
+    if matches!(cli.command, Command::Serve(_)) && cli.env.unwrap_or_default() != Environment::Dev {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Serve(args) => serve(&cli.config, cli.env.unwrap_or_default(), args),
+        Command::Dev(args) => {
+            if let Some(env) = cli.env.filter(|env| *env != Environment::Dev) {
+                bail!("`cognigate dev` always runs the dev environment; use `cognigate --env {env} serve`");
+            }
+            serve(&cli.config, Environment::Dev, args)
+        }
+        Command::Config(ConfigCommand::Check) => config_check(&cli.config, cli.env),
+        Command::Config(ConfigCommand::Show) => config_show(&cli.config, cli.env.unwrap_or_default()),
+        Command::Export(args) => export(&cli.config, cli.env.unwrap_or_default(), args),
+        Command::Docs(args) => docs(&cli.config, args),
+    }
+}
+
+fn load(path: &Path, environment: Environment) -> Result<Config> {
+    let vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| name.starts_with("COGNIGATE_"))
+        .collect();
+    let config = cognigate_config::load_file(
+        path,
+        environment,
+        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    Ok(config)
+}
+
+fn load_with_policies(path: &Path, environment: Environment) -> Result<(Config, Authorizer)> {
+    let config = load(path, environment)?;
+    let authorizer = Authorizer::from_config(&config)
+        .with_context(|| format!("{}: the authorization policies cannot be built", path.display()))?;
+    Ok((config, authorizer))
+}
+
+fn config_check(path: &Path, environment: Option<Environment>) -> Result<ExitCode> {
+    let environments = environment.map_or_else(|| Environment::ALL.to_vec(), |env| vec![env]);
+    let mut failed = false;
+    for env in environments {
+        match load_with_policies(path, env) {
+            Ok((config, authorizer)) => {
+                let model = authorizer.model();
+                println!(
+                    "{} is valid for {env}: {} customer and {} staff roles, {} permissions, {} routes, {} Cedar policies",
+                    path.display(),
+                    model.customer.roles.len(),
+                    model.staff.roles.len(),
+                    model.customer.permissions.len() + model.staff.permissions.len(),
+                    config.routes.len(),
+                    authorizer.policy_ids().len(),
+                );
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("error ({env}): {error:#}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn config_show(path: &Path, environment: Environment) -> Result<ExitCode> {
+    let config = load(path, environment)?;
+    print!(
+        "{}",
+        toml::to_string_pretty(&config).context("cannot render the configuration")?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_artefacts(out: &Path, artefacts: &[Artefact]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for artefact in artefacts {
+        let target = out.join(&artefact.path);
+        std::fs::write(&target, &artefact.contents)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        println!("wrote {}", target.display());
+    }
+    Ok(())
+}
+
+fn export(path: &Path, environment: Environment, args: &ExportArgs) -> Result<ExitCode> {
+    let (config, authorizer) = load_with_policies(path, environment)?;
+    write_artefacts(&args.out, &cognigate_export::export(&config, &authorizer)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The docs describe the dev settings and tabulate all three environments, so they do not depend on which
+/// environment the command runs in.
+pub fn generated_docs(path: &Path) -> Result<Vec<Artefact>> {
+    let mut environments = Vec::new();
+    for env in Environment::ALL {
+        environments.push((env, load(path, env)?));
+    }
+    let (_, dev) = environments.first().context("no environment")?;
+    let authorizer = Authorizer::from_config(dev)?;
+    Ok(cognigate_export::docs(&environments, &authorizer))
+}
+
+fn docs(path: &Path, args: &DocsArgs) -> Result<ExitCode> {
+    let artefacts = generated_docs(path)?;
+    if !args.check {
+        write_artefacts(&args.out, &artefacts)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stale: Vec<String> = artefacts
+        .iter()
+        .filter(|artefact| {
+            std::fs::read_to_string(args.out.join(&artefact.path))
+                .ok()
+                .as_deref()
+                != Some(artefact.contents.as_str())
+        })
+        .map(|artefact| args.out.join(&artefact.path).display().to_string())
+        .collect();
+    if stale.is_empty() {
+        println!(
+            "{} generated pages in {} are current",
+            artefacts.len(),
+            args.out.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "these pages differ from what `cognigate docs` generates from {}:",
+            path.display()
+        );
+        for page in &stale {
+            eprintln!("  {page}");
+        }
+        eprintln!("run `cargo run -p cognigate -- docs` and commit the result");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<ExitCode> {
+    let (config, authorizer) = load_with_policies(path, environment)?;
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.service.listen.clone());
+    let address: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("`{listen}` is not a socket address"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        let bound = listener.local_addr()?;
+        let readiness = Readiness::default();
+        let state = AppState {
+            config: Arc::new(config),
+            environment,
+            authorizer: Arc::new(authorizer),
+            readiness: readiness.clone(),
+        };
+        // The first line on standard output is the address, so scripts and tests can find a port-0 server.
+        println!("cognigate listening on http://{bound} (environment: {environment})");
+        tracing::info!(%bound, %environment, "listening");
+        readiness.set_ready(true);
+        let shutdown_readiness = readiness.clone();
+        cognigate_http::serve(listener, state, async move {
+            shutdown_signal().await;
+            shutdown_readiness.set_ready(false);
+            tracing::info!("shutting down");
+        })
+        .await
+        .context("the server stopped with an error")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
