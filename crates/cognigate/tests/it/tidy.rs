@@ -74,6 +74,7 @@ fn dependency_edges_follow_the_architecture() {
         }
     };
     only("axum", "cognigate-http");
+    only("sqlx", "cognigate-store");
     only("cedar-policy", "cognigate-policy");
     for pure in ["cognigate-config", "cognigate-domain", "cognigate-policy"] {
         for io in ["tokio", "axum", "reqwest", "sqlx"] {

@@ -1,0 +1,284 @@
+//! Password hashing with argon2id, and Cognito's password policy.
+//!
+//! Hashing is the most expensive thing the engine does (≈13 ms at the OWASP parameters here), so it runs on
+//! tokio's blocking threads, at most `concurrency` at a time (memory = concurrency × m), with each thread's
+//! argon2 memory kept and reused instead of allocated per hash. Unknown users are checked against a dummy
+//! hash with the same parameters, so the time an answer takes does not say whether the user exists.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use crate::EngineError;
+use crate::clock::Entropy;
+use crate::model::PasswordPolicy;
+
+/// argon2id parameters: memory in KiB, passes, lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    /// OWASP's second recommended set (m = 19 MiB, t = 2, p = 1).
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+thread_local! {
+    /// The argon2 working memory of this blocking thread, reused between hashes.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hashes and verifies passwords on a bounded pool of blocking threads.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    params: HashParams,
+    permits: Arc<Semaphore>,
+    dummy: Arc<String>,
+}
+
+const OUTPUT_LEN: usize = 32;
+
+fn argon(params: HashParams) -> Result<Argon2<'static>, EngineError> {
+    let params = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(OUTPUT_LEN),
+    )
+    .map_err(|error| EngineError::Internal(format!("argon2 parameters: {error}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Computes the raw hash with this thread's reused memory.
+fn raw_hash(params: HashParams, password: &[u8], salt: &[u8]) -> Result<[u8; OUTPUT_LEN], EngineError> {
+    let hasher = argon(params)?;
+    let blocks_needed = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(OUTPUT_LEN),
+    )
+    .map_err(|error| EngineError::Internal(error.to_string()))?
+    .block_count();
+    let mut out = [0u8; OUTPUT_LEN];
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        if blocks.len() != blocks_needed {
+            blocks.resize(blocks_needed, Block::new());
+        }
+        hasher
+            .hash_password_into_with_memory(password, salt, &mut out, blocks.as_mut_slice())
+            .map_err(|error| EngineError::Internal(format!("argon2: {error}")))
+    })?;
+    Ok(out)
+}
+
+fn encode(params: HashParams, salt: &[u8], hash: &[u8]) -> String {
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(hash)
+    )
+}
+
+/// Parses a PHC string this module wrote.
+fn decode(phc: &str) -> Option<(HashParams, Vec<u8>, Vec<u8>)> {
+    let mut parts = phc.split('$');
+    let (Some(""), Some("argon2id"), Some("v=19"), Some(settings), Some(salt), Some(hash), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let mut params = HashParams {
+        memory_kib: 0,
+        iterations: 0,
+        parallelism: 0,
+    };
+    for setting in settings.split(',') {
+        let (name, value) = setting.split_once('=')?;
+        let value: u32 = value.parse().ok()?;
+        match name {
+            "m" => params.memory_kib = value,
+            "t" => params.iterations = value,
+            "p" => params.parallelism = value,
+            _ => return None,
+        }
+    }
+    Some((
+        params,
+        STANDARD_NO_PAD.decode(salt).ok()?,
+        STANDARD_NO_PAD.decode(hash).ok()?,
+    ))
+}
+
+impl PasswordHasher {
+    /// `concurrency` bounds the hashes in flight (and so memory: concurrency × m KiB).
+    pub fn new(params: HashParams, concurrency: usize, entropy: &dyn Entropy) -> Result<Self, EngineError> {
+        argon(params)?;
+        let mut salt = [0u8; 16];
+        entropy.fill(&mut salt);
+        let dummy_hash = raw_hash(params, b"cognigate dummy password", &salt)?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::new(encode(params, &salt, &dummy_hash)),
+        })
+    }
+
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
+    /// Hashes a new password into a PHC string.
+    pub async fn hash(&self, password: &str, entropy: &dyn Entropy) -> Result<String, EngineError> {
+        let mut salt = [0u8; 16];
+        entropy.fill(&mut salt);
+        let params = self.params;
+        let password = Zeroizing::new(password.as_bytes().to_vec());
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let hash = tokio::task::spawn_blocking(move || raw_hash(params, &password, &salt))
+            .await
+            .map_err(|error| EngineError::Internal(error.to_string()))??;
+        Ok(encode(params, &salt, &hash))
+    }
+
+    /// Checks a password against a stored hash, or against the dummy hash when there is none, so both cost
+    /// the same. Returns false for a malformed stored hash.
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, EngineError> {
+        let exists = stored.is_some();
+        let phc = stored.map_or_else(|| self.dummy.as_str().to_owned(), str::to_owned);
+        let password = Zeroizing::new(password.as_bytes().to_vec());
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let matches = tokio::task::spawn_blocking(move || -> Result<bool, EngineError> {
+            let Some((params, salt, expected)) = decode(&phc) else {
+                return Ok(false);
+            };
+            let actual = raw_hash(params, &password, &salt)?;
+            Ok(aws_lc_rs::constant_time::verify_slices_are_equal(&actual, &expected).is_ok())
+        })
+        .await
+        .map_err(|error| EngineError::Internal(error.to_string()))??;
+        Ok(exists && matches)
+    }
+}
+
+/// Cognito's symbol set for `RequireSymbols`.
+const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
+
+/// Checks a password against the pool's policy; the error names every rule it breaks.
+pub fn check_policy(policy: &PasswordPolicy, password: &str) -> Result<(), EngineError> {
+    let mut broken = Vec::new();
+    if password.chars().count() < policy.minimum_length as usize {
+        broken.push(format!(
+            "Password not long enough (minimum {})",
+            policy.minimum_length
+        ));
+    }
+    if password.chars().count() > 256 {
+        broken.push("Password is too long (maximum 256)".to_owned());
+    }
+    if policy.require_lowercase && !password.chars().any(|c| c.is_lowercase()) {
+        broken.push("Password must have lowercase characters".to_owned());
+    }
+    if policy.require_uppercase && !password.chars().any(|c| c.is_uppercase()) {
+        broken.push("Password must have uppercase characters".to_owned());
+    }
+    if policy.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
+        broken.push("Password must have numeric characters".to_owned());
+    }
+    if policy.require_symbols && !password.chars().any(|c| SYMBOLS.contains(c)) {
+        broken.push("Password must have symbol characters".to_owned());
+    }
+    if password.starts_with(' ') || password.ends_with(' ') {
+        broken.push("Password must not start or end with a space".to_owned());
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidPassword(broken.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::OsEntropy;
+
+    fn fast() -> HashParams {
+        HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_differ_by_salt() {
+        let hasher = PasswordHasher::new(fast(), 2, &OsEntropy).unwrap();
+        let first = hasher.hash("Correct horse 1", &OsEntropy).await.unwrap();
+        let second = hasher.hash("Correct horse 1", &OsEntropy).await.unwrap();
+        assert_ne!(first, second);
+        assert!(first.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert!(hasher.verify("Correct horse 1", Some(&first)).await.unwrap());
+        assert!(!hasher.verify("correct horse 1", Some(&first)).await.unwrap());
+        assert!(
+            !hasher.verify("anything", None).await.unwrap(),
+            "no stored hash never verifies"
+        );
+        assert!(!hasher.verify("x", Some("$argon2id$garbage")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn default_parameters_are_owasps() {
+        let hasher = PasswordHasher::new(HashParams::default(), 1, &OsEntropy).unwrap();
+        let phc = hasher.hash("pw", &OsEntropy).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    }
+
+    #[test]
+    fn policy_names_every_broken_rule() {
+        let policy = PasswordPolicy {
+            minimum_length: 10,
+            require_lowercase: true,
+            require_uppercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        };
+        let error = check_policy(&policy, "short").unwrap_err().to_string();
+        for rule in ["long enough", "uppercase", "numeric", "symbol"] {
+            assert!(error.contains(rule), "{error}");
+        }
+        assert!(check_policy(&policy, "Long-enough-1").is_ok());
+    }
+}

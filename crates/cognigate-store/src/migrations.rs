@@ -1,0 +1,57 @@
+//! The migrations, embedded in the binary and applied with sqlx's migrator (its version table, checksums and
+//! locking), one folder per dialect.
+
+use std::borrow::Cow;
+
+use cognigate_engine::store::StoreError;
+use sqlx::AnyPool;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use crate::Dialect;
+
+const SQLITE: &[(i64, &str, &str)] = &[(1, "engine", include_str!("../migrations/sqlite/0001_engine.sql"))];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "engine",
+    include_str!("../migrations/postgres/0001_engine.sql"),
+)];
+
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>>
+    {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        sqlx::SqlSafeStr::into_sql_str(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
+    let source = match dialect {
+        Dialect::Sqlite => Embedded(SQLITE),
+        Dialect::Postgres => Embedded(POSTGRES),
+    };
+    let migrator = Migrator::new(source)
+        .await
+        .map_err(|error| StoreError::Backend(error.to_string()))?;
+    migrator
+        .run(pool)
+        .await
+        .map_err(|error| StoreError::Backend(format!("migration failed: {error}")))
+}
