@@ -40,6 +40,9 @@ fn dependency_edges_follow_the_architecture() {
             "cognigate-http",
             &["cognigate-config", "cognigate-domain", "cognigate-policy"][..],
         ),
+        ("cognigate-token", &[][..]),
+        ("cognigate-engine", &["cognigate-config", "cognigate-domain", "cognigate-token"][..]),
+        ("cognigate-store", &["cognigate-engine"][..]),
         (
             "cognigate",
             &[
@@ -48,6 +51,9 @@ fn dependency_edges_follow_the_architecture() {
                 "cognigate-policy",
                 "cognigate-export",
                 "cognigate-http",
+                "cognigate-engine",
+                "cognigate-store",
+                "cognigate-token",
             ][..],
         ),
     ]);
