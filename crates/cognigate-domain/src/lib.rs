@@ -5,8 +5,10 @@
 //! - [`authz`]: the vocabulary of an authorization request (who, what, on what, in which circumstances) and
 //!   its answer. The Cedar engine in `cognigate-policy` decides; everything else builds requests with these
 //!   types so the HTTP API, the console, gateway mode and the Lambda authorizer ask the same question.
+//! - [`claims`]: the role, tier, team and permission claims a token carries (pre-token-generation).
 
 pub mod access;
 pub mod authz;
+pub mod claims;
 
 pub use cognigate_config::PoolKind;

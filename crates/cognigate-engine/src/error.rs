@@ -39,6 +39,8 @@ pub enum EngineError {
     SoftwareTokenMfaNotFound(String),
     #[error("Code mismatch and fail enable Software Token MFA")]
     EnableSoftwareTokenMfa,
+    #[error("{0}")]
+    UnsupportedUserState(String),
     #[error("Internal error")]
     Internal(String),
 }
@@ -64,6 +66,7 @@ impl EngineError {
             Self::InvalidUserPoolConfiguration(_) => "InvalidUserPoolConfigurationException",
             Self::SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
+            Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
             Self::Internal(_) => "InternalErrorException",
         }
     }

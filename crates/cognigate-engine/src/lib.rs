@@ -10,11 +10,18 @@
 //! Storage is a port ([`store::Store`]); `cognigate-store` implements it on SQLite and PostgreSQL. Time and
 //! randomness are inputs ([`clock::Clock`], [`clock::Entropy`]) so tests drive expiry without sleeping.
 
+pub mod api;
 pub mod clock;
+mod codes;
+mod engine;
 pub mod error;
 pub mod model;
+mod ops;
 pub mod password;
 pub mod seal;
 pub mod store;
+pub mod triggers;
 
+pub use engine::{Engine, EngineParts, secret_hash};
 pub use error::EngineError;
+pub use ops::{KNOWN_FLOWS, MessageAction, NewClient, NewPool, parse_filter, totp};

@@ -1,19 +1,21 @@
 //! The HTTP edge. This is the only crate that knows axum; handlers extract, call the library that owns
 //! the rule, and map the result.
 //!
-//! For now the service answers liveness (`/healthz`), readiness (`/readyz`) and shows the configuration it
-//! loaded (`/config`); the auth API, the admin API and the console mount here as they arrive.
+//! For now the service answers liveness (`/healthz`), readiness (`/readyz`), shows the configuration it
+//! loaded (`/config`), and publishes each embedded pool's keys (`/<pool id>/.well-known/jwks.json`) and
+//! OpenID discovery document; the auth API, the admin API and the console mount here as they arrive.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cognigate_config::{Config, Environment, PoolKind};
+use cognigate_engine::Engine;
 use cognigate_policy::Authorizer;
 use serde_json::{Value, json};
 
@@ -24,6 +26,10 @@ pub struct AppState {
     pub environment: Environment,
     pub authorizer: Arc<Authorizer>,
     pub readiness: Readiness,
+    /// The embedded engine, when any pool uses the `local` provider.
+    pub engine: Option<Arc<Engine>>,
+    /// The pools the engine serves: (pool, pool id, client id).
+    pub local_pools: Vec<(PoolKind, String, String)>,
 }
 
 /// Whether the service should receive traffic. It starts not ready, becomes ready once everything it needs
@@ -47,6 +53,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/config", get(config_view))
+        .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         .fallback(not_found)
         .with_state(state)
 }
@@ -113,8 +124,52 @@ async fn config_view(State(state): State<AppState>) -> Json<Value> {
         "public_url": config.service.public_url,
         "pools": pools,
         "routes": config.routes,
+        "local_pools": state.local_pools.iter().map(|(kind, pool_id, client_id)| json!({
+            "pool": kind, "pool_id": pool_id, "client_id": client_id,
+            "issuer": format!("{}/{pool_id}", config.service.public_url),
+        })).collect::<Vec<_>>(),
         "policies": state.authorizer.policy_ids(),
     }))
+}
+
+/// The engine for a pool it serves, or a 404: only configured local pools are published.
+fn engine_for(state: &AppState, pool_id: &str) -> Option<Arc<Engine>> {
+    state
+        .local_pools
+        .iter()
+        .any(|(_, id, _)| id == pool_id)
+        .then(|| state.engine.clone())
+        .flatten()
+}
+
+async fn jwks(State(state): State<AppState>, Path(pool_id): Path<String>) -> Response {
+    let Some(engine) = engine_for(&state, &pool_id) else {
+        return not_found().await;
+    };
+    match engine.jwks(&pool_id).await {
+        Ok(set) => Json(set).into_response(),
+        Err(error) => internal(&error),
+    }
+}
+
+async fn openid_configuration(State(state): State<AppState>, Path(pool_id): Path<String>) -> Response {
+    let Some(engine) = engine_for(&state, &pool_id) else {
+        return not_found().await;
+    };
+    match engine.openid_configuration(&pool_id).await {
+        Ok(document) => Json(document).into_response(),
+        Err(error) => internal(&error),
+    }
+}
+
+/// Logs the cause and answers a generic 500: internal details never reach clients.
+fn internal(error: &cognigate_engine::EngineError) -> Response {
+    tracing::error!(%error, "request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "code": "INTERNAL", "message": "internal error" })),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -142,6 +197,8 @@ mod tests {
             environment: Environment::Dev,
             authorizer: Arc::new(authorizer),
             readiness: Readiness::default(),
+            engine: None,
+            local_pools: Vec::new(),
         }
     }
 

@@ -661,13 +661,25 @@ impl Store for SqlStore {
     }
 
     async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO revoked_families (family, pool_id, until_ms) \
+             SELECT family, pool_id, MAX(expires_ms) FROM refresh_tokens WHERE pool_id = $1 AND sub = $2 AND revoked = 0 \
+             GROUP BY family, pool_id \
+             ON CONFLICT (family) DO NOTHING",
+        )
+        .bind(pool_id)
+        .bind(sub)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND sub = $2")
             .bind(pool_id)
             .bind(sub)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        Ok(())
+        tx.commit().await.map_err(backend)
     }
 
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError> {

@@ -39,6 +39,18 @@ pub enum Command {
     Export(ExportArgs),
     /// Write the generated documentation pages (or check that they are current).
     Docs(DocsArgs),
+    /// Show the messages the embedded engine would have emailed (codes, invitations), newest first.
+    Outbox(OutboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// Only messages to this address.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// At most this many messages.
+    #[arg(long, default_value_t = 10)]
+    pub limit: u32,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use cognigate_http::{AppState, Readiness};
 use cognigate_policy::Authorizer;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, ServeArgs};
+use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, OutboxArgs, ServeArgs};
 
 pub fn init_tracing(cli: &Cli) {
     let filter = EnvFilter::try_from_env("COGNIGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::Show) => config_show(&cli.config, cli.env.unwrap_or_default()),
         Command::Export(args) => export(&cli.config, cli.env.unwrap_or_default(), args),
         Command::Docs(args) => docs(&cli.config, args),
+        Command::Outbox(args) => outbox(&cli.config, cli.env.unwrap_or_default(), args),
     }
 }
 
@@ -177,18 +178,32 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         .with_context(|| format!("`{listen}` is not a socket address"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        let parts = crate::runtime::start(&config).await?;
+        for pool in &parts.pools {
+            println!(
+                "{} pool: embedded engine, pool id {}, client id {}, issuer {}/{}",
+                pool.kind, pool.pool_id, pool.client_id, config.service.public_url, pool.pool_id
+            );
+        }
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
         let bound = listener.local_addr()?;
         let readiness = Readiness::default();
+        let local_pools = parts
+            .pools
+            .iter()
+            .map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone()))
+            .collect();
         let state = AppState {
             config: Arc::new(config),
             environment,
             authorizer: Arc::new(authorizer),
             readiness: readiness.clone(),
+            engine: Some(parts.engine.clone()),
+            local_pools,
         };
-        // The first line on standard output is the address, so scripts and tests can find a port-0 server.
+        // This line gives the address, so scripts and tests can find a port-0 server.
         println!("cognigate listening on http://{bound} (environment: {environment})");
         tracing::info!(%bound, %environment, "listening");
         readiness.set_ready(true);
@@ -201,6 +216,28 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         .await
         .context("the server stopped with an error")
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<ExitCode> {
+    let config = load(path, environment)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let messages = runtime.block_on(async {
+        let store = cognigate_store::SqlStore::open(&config.store.url).await?;
+        cognigate_engine::store::Store::list_outbox(&store, args.to.as_deref(), args.limit).await
+    })?;
+    if messages.is_empty() {
+        println!("the outbox is empty");
+    }
+    for message in messages {
+        println!(
+            "--- {} · to {} · {} · {}",
+            message.id, message.recipient, message.kind, message.subject
+        );
+        println!("{}", message.body.trim_end());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@
 
 mod cli;
 mod commands;
+mod runtime;
 
 use std::process::ExitCode;
 

@@ -38,10 +38,18 @@ fn dependency_edges_follow_the_architecture() {
         ),
         (
             "cognigate-http",
-            &["cognigate-config", "cognigate-domain", "cognigate-policy"][..],
+            &[
+                "cognigate-config",
+                "cognigate-domain",
+                "cognigate-policy",
+                "cognigate-engine",
+            ][..],
         ),
         ("cognigate-token", &[][..]),
-        ("cognigate-engine", &["cognigate-config", "cognigate-domain", "cognigate-token"][..]),
+        (
+            "cognigate-engine",
+            &["cognigate-config", "cognigate-domain", "cognigate-token"][..],
+        ),
         ("cognigate-store", &["cognigate-engine"][..]),
         (
             "cognigate",

@@ -1,0 +1,342 @@
+//! Pools and app clients: CreateUserPool, DescribeUserPool, ListUserPools, DeleteUserPool and the
+//! UserPoolClient equivalents. A new pool gets its own signing key; nothing is shared between pools.
+
+use std::collections::BTreeMap;
+
+use crate::clock::random_bytes;
+use crate::model::*;
+use crate::{Engine, EngineError};
+
+/// A pool to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPool {
+    pub name: String,
+    /// A fixed id (`cognigate dev` keeps pool ids stable); generated when `None`.
+    pub id: Option<String>,
+    pub password_policy: PasswordPolicy,
+    pub mfa: MfaConfiguration,
+    pub software_token_mfa: bool,
+    pub sms_mfa: bool,
+    pub auto_verified_attributes: Vec<String>,
+    pub username_attributes: Vec<String>,
+    pub custom_attributes: BTreeMap<String, CustomAttributeRule>,
+    pub admin_create_only: bool,
+    pub lockout: LockoutPolicy,
+    pub temporary_password_validity_days: u32,
+}
+
+impl NewPool {
+    /// Cognito's defaults for a pool that signs users in by email.
+    pub fn with_defaults(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            id: None,
+            password_policy: PasswordPolicy {
+                minimum_length: 8,
+                require_lowercase: true,
+                require_uppercase: true,
+                require_numbers: true,
+                require_symbols: true,
+            },
+            mfa: MfaConfiguration::Off,
+            software_token_mfa: false,
+            sms_mfa: false,
+            auto_verified_attributes: vec!["email".to_owned()],
+            username_attributes: vec!["email".to_owned()],
+            custom_attributes: BTreeMap::new(),
+            admin_create_only: false,
+            lockout: LockoutPolicy {
+                max_failures: 5,
+                window_secs: 900,
+                duration_secs: 1800,
+            },
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// An app client to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClient {
+    pub name: String,
+    /// A fixed id; generated when `None`.
+    pub id: Option<String>,
+    pub generate_secret: bool,
+    pub explicit_auth_flows: Vec<String>,
+    pub access_token_validity_secs: i64,
+    pub id_token_validity_secs: i64,
+    pub refresh_token_validity_secs: i64,
+    pub prevent_user_existence_errors: bool,
+    pub read_attributes: Vec<String>,
+    pub write_attributes: Vec<String>,
+    pub refresh_token_rotation: bool,
+    pub rotation_grace_secs: i64,
+}
+
+impl NewClient {
+    /// Cognito's defaults for a new client (user existence errors prevented, 1 h tokens, 30 d refresh).
+    pub fn with_defaults(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            id: None,
+            generate_secret: false,
+            explicit_auth_flows: vec![
+                "ALLOW_USER_PASSWORD_AUTH".to_owned(),
+                "ALLOW_REFRESH_TOKEN_AUTH".to_owned(),
+            ],
+            access_token_validity_secs: 3600,
+            id_token_validity_secs: 3600,
+            refresh_token_validity_secs: 30 * 86_400,
+            prevent_user_existence_errors: true,
+            read_attributes: Vec::new(),
+            write_attributes: Vec::new(),
+            refresh_token_rotation: false,
+            rotation_grace_secs: 0,
+        }
+    }
+}
+
+const ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const POOL_ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+fn random_text(engine: &Engine, alphabet: &[u8], len: usize) -> String {
+    let bytes: [u8; 64] = random_bytes(engine.parts.entropy.as_ref());
+    bytes
+        .iter()
+        .take(len)
+        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+        .collect()
+}
+
+impl Engine {
+    pub async fn create_user_pool(&self, new: NewPool) -> Result<UserPool, EngineError> {
+        if new.name.trim().is_empty() || new.name.len() > 128 {
+            return Err(EngineError::InvalidParameter(
+                "PoolName must be 1 to 128 characters".to_owned(),
+            ));
+        }
+        if !(6..=99).contains(&new.password_policy.minimum_length) {
+            return Err(EngineError::InvalidParameter(
+                "MinimumLength must be 6 to 99".to_owned(),
+            ));
+        }
+        let id = new
+            .id
+            .unwrap_or_else(|| format!("{}_{}", self.parts.region, random_text(self, POOL_ID_CHARS, 9)));
+        if self.parts.store.get_pool(&id).await?.is_some() {
+            return Err(EngineError::InvalidParameter(format!(
+                "User pool {id} already exists."
+            )));
+        }
+        let now = self.now();
+        let pool = UserPool {
+            id,
+            name: new.name,
+            password_policy: new.password_policy,
+            mfa: new.mfa,
+            software_token_mfa: new.software_token_mfa,
+            sms_mfa: new.sms_mfa,
+            auto_verified_attributes: new.auto_verified_attributes,
+            username_attributes: new.username_attributes,
+            custom_attributes: new.custom_attributes,
+            admin_create_only: new.admin_create_only,
+            lockout: new.lockout,
+            temporary_password_validity_days: new.temporary_password_validity_days,
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.parts.store.put_pool(&pool).await?;
+        self.rotate_signing_key(&pool.id).await?;
+        Ok(pool)
+    }
+
+    /// Creates the pool with its fixed id, or brings an existing one's settings up to date (keeping its
+    /// users, keys and creation time). This is how pools from the configuration keep stable ids.
+    pub async fn ensure_user_pool(&self, new: NewPool) -> Result<UserPool, EngineError> {
+        let Some(id) = new.id.clone() else {
+            return Err(EngineError::InvalidParameter(
+                "ensure_user_pool needs a fixed pool id".to_owned(),
+            ));
+        };
+        let Some(existing) = self.parts.store.get_pool(&id).await? else {
+            return self.create_user_pool(new).await;
+        };
+        let pool = UserPool {
+            id,
+            name: new.name,
+            password_policy: new.password_policy,
+            mfa: new.mfa,
+            software_token_mfa: new.software_token_mfa,
+            sms_mfa: new.sms_mfa,
+            auto_verified_attributes: new.auto_verified_attributes,
+            username_attributes: new.username_attributes,
+            custom_attributes: new.custom_attributes,
+            admin_create_only: new.admin_create_only,
+            lockout: new.lockout,
+            temporary_password_validity_days: new.temporary_password_validity_days,
+            created_ms: existing.created_ms,
+            updated_ms: self.now(),
+        };
+        if pool
+            != (UserPool {
+                updated_ms: pool.updated_ms,
+                ..existing
+            })
+        {
+            self.parts.store.put_pool(&pool).await?;
+        }
+        if self.parts.store.list_keys(&pool.id).await?.is_empty() {
+            self.rotate_signing_key(&pool.id).await?;
+        }
+        Ok(pool)
+    }
+
+    /// Creates the client with its fixed id, or updates an existing one's settings (keeping its secret).
+    pub async fn ensure_user_pool_client(
+        &self,
+        pool_id: &str,
+        new: NewClient,
+    ) -> Result<AppClient, EngineError> {
+        let Some(id) = new.id.clone() else {
+            return Err(EngineError::InvalidParameter(
+                "ensure_user_pool_client needs a fixed client id".to_owned(),
+            ));
+        };
+        let Some(existing) = self.parts.store.get_client(&id).await? else {
+            return Ok(self.create_user_pool_client(pool_id, new).await?.0);
+        };
+        if existing.pool_id != pool_id {
+            return Err(EngineError::InvalidParameter(format!(
+                "Client {id} belongs to another pool"
+            )));
+        }
+        let client = AppClient {
+            name: new.name,
+            explicit_auth_flows: new.explicit_auth_flows,
+            access_token_validity_secs: new.access_token_validity_secs,
+            id_token_validity_secs: new.id_token_validity_secs,
+            refresh_token_validity_secs: new.refresh_token_validity_secs,
+            prevent_user_existence_errors: new.prevent_user_existence_errors,
+            read_attributes: new.read_attributes,
+            write_attributes: new.write_attributes,
+            refresh_token_rotation: new.refresh_token_rotation,
+            rotation_grace_secs: new.rotation_grace_secs.clamp(0, 60),
+            updated_ms: self.now(),
+            ..existing.clone()
+        };
+        if client
+            != (AppClient {
+                updated_ms: client.updated_ms,
+                ..existing
+            })
+        {
+            self.parts.store.put_client(&client).await?;
+        }
+        Ok(client)
+    }
+
+    pub async fn describe_user_pool(&self, pool_id: &str) -> Result<UserPool, EngineError> {
+        self.pool(pool_id).await
+    }
+
+    pub async fn list_user_pools(&self) -> Result<Vec<UserPool>, EngineError> {
+        Ok(self.parts.store.list_pools().await?)
+    }
+
+    pub async fn delete_user_pool(&self, pool_id: &str) -> Result<(), EngineError> {
+        self.pool(pool_id).await?;
+        self.parts.store.delete_pool(pool_id).await?;
+        self.forget_keys(pool_id);
+        Ok(())
+    }
+
+    /// Creates an app client; returns it and, when generated, its secret (shown once, stored sealed).
+    pub async fn create_user_pool_client(
+        &self,
+        pool_id: &str,
+        new: NewClient,
+    ) -> Result<(AppClient, Option<String>), EngineError> {
+        self.pool(pool_id).await?;
+        for flow in &new.explicit_auth_flows {
+            if !KNOWN_FLOWS.contains(&flow.as_str()) {
+                return Err(EngineError::InvalidParameter(format!("Unknown auth flow {flow}")));
+            }
+        }
+        let within = |value: i64, low: i64, high: i64| (low..=high).contains(&value);
+        if !within(new.access_token_validity_secs, 300, 86_400)
+            || !within(new.id_token_validity_secs, 300, 86_400)
+            || !within(new.refresh_token_validity_secs, 3600, 3650 * 86_400)
+        {
+            return Err(EngineError::InvalidParameter(
+                "Token validities: access and id 5 minutes to 1 day, refresh 1 hour to 3650 days".to_owned(),
+            ));
+        }
+        let id = new.id.unwrap_or_else(|| random_text(self, ALPHANUMERIC, 26));
+        if self.parts.store.get_client(&id).await?.is_some() {
+            return Err(EngineError::InvalidParameter(format!(
+                "User pool client {id} already exists."
+            )));
+        }
+        let secret = new.generate_secret.then(|| random_text(self, ALPHANUMERIC, 51));
+        let now = self.now();
+        let client = AppClient {
+            id,
+            pool_id: pool_id.to_owned(),
+            name: new.name,
+            secret_sealed: secret
+                .as_deref()
+                .map(|s| self.seal_client_secret(s))
+                .transpose()?,
+            explicit_auth_flows: new.explicit_auth_flows,
+            access_token_validity_secs: new.access_token_validity_secs,
+            id_token_validity_secs: new.id_token_validity_secs,
+            refresh_token_validity_secs: new.refresh_token_validity_secs,
+            prevent_user_existence_errors: new.prevent_user_existence_errors,
+            read_attributes: new.read_attributes,
+            write_attributes: new.write_attributes,
+            enable_token_revocation: true,
+            refresh_token_rotation: new.refresh_token_rotation,
+            rotation_grace_secs: new.rotation_grace_secs.clamp(0, 60),
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.parts.store.put_client(&client).await?;
+        Ok((client, secret))
+    }
+
+    pub async fn describe_user_pool_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<AppClient, EngineError> {
+        self.parts
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|client| client.pool_id == pool_id)
+            .ok_or_else(|| {
+                EngineError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
+            })
+    }
+
+    pub async fn list_user_pool_clients(&self, pool_id: &str) -> Result<Vec<AppClient>, EngineError> {
+        self.pool(pool_id).await?;
+        Ok(self.parts.store.list_clients(pool_id).await?)
+    }
+
+    pub async fn delete_user_pool_client(&self, pool_id: &str, client_id: &str) -> Result<(), EngineError> {
+        self.describe_user_pool_client(pool_id, client_id).await?;
+        self.parts.store.delete_client(client_id).await?;
+        Ok(())
+    }
+}
+
+/// The ExplicitAuthFlows values Cognito accepts.
+pub const KNOWN_FLOWS: [&str; 6] = [
+    "ALLOW_USER_PASSWORD_AUTH",
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "ALLOW_REFRESH_TOKEN_AUTH",
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_CUSTOM_AUTH",
+    "ALLOW_USER_AUTH",
+];

@@ -1,0 +1,248 @@
+//! Starting the parts the configuration asks for: the store, the embedded engine with the pools of every
+//! `local` pool (stable ids, so the service, the CDK context and a developer's SDK scripts agree), and the
+//! pre-token-generation hook that adds role, tier, team and permission claims.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use async_trait::async_trait;
+use cognigate_config::{Config, MfaMethod, MfaMode, PoolKind, ProviderKind, SignUpMode};
+use cognigate_domain::access::AccessModel;
+use cognigate_domain::claims::identity_claims;
+use cognigate_engine::clock::{Entropy, OsEntropy, SystemClock};
+use cognigate_engine::model::{CustomAttributeRule, LockoutPolicy, MfaConfiguration, PasswordPolicy};
+use cognigate_engine::password::{HashParams, PasswordHasher};
+use cognigate_engine::seal::Sealer;
+use cognigate_engine::triggers::{ExtraClaims, TokenContext, Triggers};
+use cognigate_engine::{Engine, EngineError, EngineParts, NewClient, NewPool};
+use cognigate_store::SqlStore;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// A pool served by the embedded engine.
+#[derive(Debug, Clone)]
+pub struct LocalPool {
+    pub kind: PoolKind,
+    pub pool_id: String,
+    pub client_id: String,
+}
+
+/// The running parts.
+#[derive(Debug)]
+pub struct Runtime {
+    pub engine: Arc<Engine>,
+    pub pools: Vec<LocalPool>,
+}
+
+/// A stable identifier made from the installation's name and a label, in `alphabet`.
+fn stable_id(service: &str, label: &str, alphabet: &[u8], len: usize) -> String {
+    let digest = Sha256::digest(format!("cognigate/{service}/{label}").as_bytes());
+    digest
+        .iter()
+        .take(len)
+        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+        .collect()
+}
+
+/// The pool id the embedded engine gives a configured pool: `local_` and 9 characters, like Cognito's.
+pub fn pool_id(config: &Config, kind: PoolKind) -> String {
+    format!(
+        "local_{}",
+        stable_id(
+            &config.service.name,
+            kind.as_str(),
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            9
+        )
+    )
+}
+
+/// The app client id of a configured pool: 26 lowercase letters and digits, like Cognito's.
+pub fn client_id(config: &Config, kind: PoolKind) -> String {
+    stable_id(
+        &config.service.name,
+        &format!("{kind}/client"),
+        b"abcdefghijklmnopqrstuvwxyz0123456789",
+        26,
+    )
+}
+
+fn new_pool(config: &Config, kind: PoolKind) -> NewPool {
+    let settings = config.pools.get(kind);
+    let password = &settings.password;
+    NewPool {
+        name: format!("{}-{kind}", config.service.name),
+        id: Some(pool_id(config, kind)),
+        password_policy: PasswordPolicy {
+            minimum_length: password.min_length,
+            require_lowercase: password.require_lowercase,
+            require_uppercase: password.require_uppercase,
+            require_numbers: password.require_digits,
+            require_symbols: password.require_symbols,
+        },
+        mfa: match settings.mfa.mode {
+            MfaMode::Off => MfaConfiguration::Off,
+            MfaMode::Optional => MfaConfiguration::Optional,
+            MfaMode::Required => MfaConfiguration::On,
+        },
+        software_token_mfa: settings.mfa.methods.contains(&MfaMethod::Totp),
+        sms_mfa: settings.mfa.methods.contains(&MfaMethod::Sms),
+        auto_verified_attributes: vec!["email".to_owned()],
+        username_attributes: vec!["email".to_owned()],
+        custom_attributes: settings
+            .custom_attributes
+            .iter()
+            .map(|(name, rule)| {
+                let mapped = CustomAttributeRule {
+                    number: rule.kind == cognigate_config::CustomAttributeKind::Number,
+                    mutable: rule.mutable,
+                    min_length: rule.min_length,
+                    max_length: rule.max_length,
+                    pattern: rule.pattern.clone(),
+                    min: rule.min,
+                    max: rule.max,
+                };
+                (name.clone(), mapped)
+            })
+            .collect(),
+        admin_create_only: settings.sign_up == SignUpMode::AdminOnly,
+        lockout: LockoutPolicy {
+            max_failures: settings.lockout.max_failures,
+            window_secs: i64::try_from(settings.lockout.window.as_secs()).unwrap_or(i64::MAX),
+            duration_secs: i64::try_from(settings.lockout.duration.as_secs()).unwrap_or(i64::MAX),
+        },
+        temporary_password_validity_days: u32::try_from(
+            settings.password.temporary_password_validity.as_secs() / 86_400,
+        )
+        .unwrap_or(u32::MAX)
+        .max(1),
+    }
+}
+
+fn new_client(config: &Config, kind: PoolKind) -> NewClient {
+    let tokens = &config.pools.get(kind).tokens;
+    let secs = |d: cognigate_config::HumanDuration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    NewClient {
+        name: format!("{}-{kind}-app", config.service.name),
+        id: Some(client_id(config, kind)),
+        generate_secret: false,
+        explicit_auth_flows: [
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        access_token_validity_secs: secs(tokens.access),
+        id_token_validity_secs: secs(tokens.id),
+        refresh_token_validity_secs: secs(tokens.refresh),
+        prevent_user_existence_errors: true,
+        read_attributes: Vec::new(),
+        write_attributes: Vec::new(),
+        refresh_token_rotation: false,
+        rotation_grace_secs: 0,
+    }
+}
+
+/// Reads the sealing key under the data directory, creating it (owner-only) on first start.
+fn sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
+    let path = data_dir.join("sealing.key");
+    if let Ok(existing) = std::fs::read(&path) {
+        anyhow::ensure!(
+            existing.len() == Sealer::KEY_LEN,
+            "{} is not a {}-byte key",
+            path.display(),
+            Sealer::KEY_LEN
+        );
+        return Ok(existing);
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let mut key = vec![0u8; Sealer::KEY_LEN];
+    OsEntropy.fill(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, &key)?;
+    Ok(key)
+}
+
+/// The pre-token-generation hook of cognigate's pools: role, tier, team and permissions.
+#[derive(Debug)]
+struct ClaimsTrigger {
+    model: AccessModel,
+    pools: BTreeMap<String, PoolKind>,
+}
+
+#[async_trait]
+impl Triggers for ClaimsTrigger {
+    async fn pre_token_generation(&self, context: &TokenContext<'_>) -> Result<ExtraClaims, EngineError> {
+        let Some(kind) = self.pools.get(context.pool_id) else {
+            return Ok(ExtraClaims::default());
+        };
+        let claims = identity_claims(&self.model, *kind, &context.user.attributes, context.groups);
+        let mut map = Map::new();
+        if let Some(role) = claims.role {
+            map.insert("role".to_owned(), Value::String(role));
+        }
+        if !claims.tiers.is_empty() {
+            map.insert("tier".to_owned(), Value::String(claims.tiers.join(",")));
+        }
+        if let Some(team) = claims.team {
+            map.insert("team".to_owned(), Value::String(team));
+        }
+        map.insert("permissions".to_owned(), json!(claims.permissions));
+        Ok(ExtraClaims {
+            access: map.clone(),
+            id: map,
+        })
+    }
+}
+
+/// Opens the store and the engine, and makes sure every `local` pool of the configuration exists.
+pub async fn start(config: &Config) -> Result<Runtime> {
+    let store = Arc::new(
+        SqlStore::open(&config.store.url)
+            .await
+            .with_context(|| "cannot open the store")?,
+    );
+    let local: Vec<PoolKind> = PoolKind::ALL
+        .into_iter()
+        .filter(|kind| config.pools.get(*kind).provider == ProviderKind::Local)
+        .collect();
+    let pools_by_id = local.iter().map(|kind| (pool_id(config, *kind), *kind)).collect();
+    let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
+    let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let engine = Arc::new(Engine::new(EngineParts {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        entropy: entropy.clone(),
+        hasher: PasswordHasher::new(HashParams::default(), concurrency, entropy.as_ref())?,
+        sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
+        triggers: Arc::new(ClaimsTrigger {
+            model: AccessModel::from_config(config),
+            pools: pools_by_id,
+        }),
+        public_url: config.service.public_url.clone(),
+        region: "local".to_owned(),
+        session_ttl_secs: 180,
+    }));
+    let mut pools = Vec::new();
+    for kind in local {
+        let pool = engine.ensure_user_pool(new_pool(config, kind)).await?;
+        let client = engine
+            .ensure_user_pool_client(&pool.id, new_client(config, kind))
+            .await?;
+        pools.push(LocalPool {
+            kind,
+            pool_id: pool.id,
+            client_id: client.id,
+        });
+    }
+    Ok(Runtime { engine, pools })
+}
