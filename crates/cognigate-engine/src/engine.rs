@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cognigate_token::{
-    AccessClaims, Audience, COGNITO_ADMIN_SCOPE, IdClaims, JwkSet, SigningKey, StaticJwksSource, TokenUse,
-    VerifiedToken, Verifier, VerifyError,
+    AccessClaims, Audience, COGNITO_ADMIN_SCOPE, IdClaims, JwkSet, RevocationList, SigningKey,
+    StaticJwksSource, TokenUse, VerifiedToken, Verifier, VerifyError,
 };
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -52,6 +52,9 @@ pub struct Engine {
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
     /// Orders outbox messages written in the same millisecond.
     outbox_sequence: AtomicU64,
+    /// What this process has revoked, for token verifiers in the same process (the store keeps the record
+    /// every instance sees).
+    revocations: Arc<RevocationList>,
 }
 
 /// A pool's keys: the newest signs, all are published until retired keys' tokens have expired.
@@ -71,7 +74,24 @@ impl Engine {
             parts,
             keys: RwLock::new(HashMap::new()),
             outbox_sequence: AtomicU64::new(0),
+            revocations: Arc::new(RevocationList::new()),
         }
+    }
+
+    /// The revocations this engine has made, as a `RevocationCheck` for the token verifier.
+    pub fn revocations(&self) -> Arc<RevocationList> {
+        self.revocations.clone()
+    }
+
+    /// Records in the in-process list that a login's tokens are revoked.
+    pub(crate) fn note_family_revoked(&self, family: &str) {
+        self.revocations.revoke_origin_jti(family);
+    }
+
+    /// Records in the in-process list that every token of `sub` issued before `before_secs` is revoked.
+    pub(crate) fn note_subject_revoked(&self, sub: &str, before_secs: i64) {
+        self.revocations
+            .revoke_subject_until(sub, u64::try_from(before_secs.saturating_sub(1)).unwrap_or(0));
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -101,8 +101,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Revokes every refresh token of the family and records the family as revoked.
     async fn revoke_family(&self, pool_id: &str, family: &str, until: Millis) -> Result<(), StoreError>;
     /// Revokes every refresh token of the user and records their families as revoked, so access tokens
-    /// of those logins are refused too.
-    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<(), StoreError>;
+    /// of those logins are refused too. Returns the families it revoked.
+    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError>;
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError>;
 
     // Signing keys and the outbox.

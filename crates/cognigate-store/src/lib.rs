@@ -660,8 +660,20 @@ impl Store for SqlStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<(), StoreError> {
+    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        let families: Vec<String> = sqlx::query(
+            "SELECT DISTINCT family FROM refresh_tokens WHERE pool_id = $1 AND sub = $2 AND revoked = 0 ORDER BY family",
+        )
+        .bind(pool_id)
+        .bind(sub)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| row.try_get::<String, _>("family"))
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
         sqlx::query(
             "INSERT INTO revoked_families (family, pool_id, until_ms) \
              SELECT family, pool_id, MAX(expires_ms) FROM refresh_tokens WHERE pool_id = $1 AND sub = $2 AND revoked = 0 \
@@ -679,7 +691,8 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        tx.commit().await.map_err(backend)?;
+        Ok(families)
     }
 
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError> {

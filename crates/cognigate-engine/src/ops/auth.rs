@@ -553,10 +553,7 @@ impl Engine {
                 .and_then(|r| r.rotated_ms)
                 .unwrap_or(0);
             if now - rotated > client.rotation_grace_secs * 1000 {
-                self.parts
-                    .store
-                    .revoke_family(&record.pool_id, &record.family, record.expires_ms)
-                    .await?;
+                self.revoke_family(&record).await?;
                 return Err(EngineError::NotAuthorized(
                     "Refresh Token has been revoked".to_owned(),
                 ));
@@ -602,10 +599,16 @@ impl Engine {
                 "Token revocation is not enabled for this client".to_owned(),
             ));
         }
+        self.revoke_family(&record).await
+    }
+
+    /// Revokes a login: every refresh token of its family, and the access tokens it minted.
+    async fn revoke_family(&self, record: &RefreshRecord) -> Result<(), EngineError> {
         self.parts
             .store
             .revoke_family(&record.pool_id, &record.family, record.expires_ms)
             .await?;
+        self.note_family_revoked(&record.family);
         Ok(())
     }
 

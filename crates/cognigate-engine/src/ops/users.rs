@@ -562,6 +562,8 @@ impl Engine {
         let pool = self.pool(pool_id).await?;
         let user = self.user_by_name(&pool, username).await?;
         self.parts.store.delete_user(&pool.id, &user.sub).await?;
+        // Every token the user ever had is dead, this second's included.
+        self.note_subject_revoked(&user.sub, self.now().div_euclid(1000) + 1);
         Ok(())
     }
 
@@ -589,10 +591,15 @@ impl Engine {
         user.tokens_valid_after_ms = now.div_euclid(1000) * 1000;
         user.updated_ms = now;
         self.parts.store.update_user(user).await?;
-        self.parts
+        for family in self
+            .parts
             .store
             .revoke_user_refresh(&user.pool_id, &user.sub)
-            .await?;
+            .await?
+        {
+            self.note_family_revoked(&family);
+        }
+        self.note_subject_revoked(&user.sub, now.div_euclid(1000));
         Ok(())
     }
 

@@ -12,12 +12,17 @@ impl cognigate_token::Clock for At {
 }
 
 async fn verifier(f: &Fixture) -> Verifier {
+    verifier_at(f, u64::try_from(START_MS / 1000).unwrap() + 5).await
+}
+
+async fn verifier_at(f: &Fixture, now: u64) -> Verifier {
     let issuer = f.engine.issuer(&f.pool_id);
     let jwks = f.engine.jwks(&f.pool_id).await.unwrap();
     Verifier::builder(Arc::new(StaticJwksSource::with_set(issuer.clone(), jwks)))
         .audience(Audience::access(issuer.clone(), [f.client_id.clone()]))
         .audience(Audience::id(issuer, [f.client_id.clone()]))
-        .clock(Arc::new(At(u64::try_from(START_MS / 1000).unwrap() + 5)))
+        .clock(Arc::new(At(now)))
+        .revocation(f.engine.revocations())
         .build()
         .unwrap()
 }
@@ -151,4 +156,44 @@ async fn each_pool_signs_with_its_own_keys() {
     let theirs = f.engine.jwks(&other.id).await.unwrap();
     assert_ne!(mine.keys[0].kid, theirs.keys[0].kid);
     assert_ne!(mine.keys[0].n, theirs.keys[0].n);
+}
+
+#[tokio::test]
+async fn the_verifier_sees_sign_out_revoke_token_and_deletion() {
+    let f = Fixture::new().await;
+    f.confirmed_user("rev@example.com").await;
+    let a = f.tokens("rev@example.com").await;
+    let b = f.tokens("rev@example.com").await;
+    let verifier = verifier(&f).await;
+    verifier.verify(&a.access_token).await.unwrap();
+    verifier.verify(&b.access_token).await.unwrap();
+
+    f.engine
+        .revoke_token(&f.client_id, a.refresh_token.as_deref().unwrap(), None)
+        .await
+        .unwrap();
+    assert!(
+        verifier.verify(&a.access_token).await.is_err(),
+        "RevokeToken reaches the verifier, cached or not"
+    );
+    verifier.verify(&b.access_token).await.unwrap();
+
+    f.engine.global_sign_out(&b.access_token).await.unwrap();
+    assert!(
+        verifier.verify(&b.access_token).await.is_err(),
+        "sign-out reaches the verifier"
+    );
+    assert!(verifier.verify(&b.id_token).await.is_err());
+    // A login right after the sign-out, in the same second, is a new session and verifies.
+    let c = f.tokens("rev@example.com").await;
+    verifier.verify(&c.access_token).await.unwrap();
+
+    f.engine
+        .admin_delete_user(&f.pool_id, "rev@example.com")
+        .await
+        .unwrap();
+    assert!(
+        verifier.verify(&c.access_token).await.is_err(),
+        "a deleted user's tokens die with them"
+    );
 }
