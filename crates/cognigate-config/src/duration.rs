@@ -40,13 +40,11 @@ impl fmt::Display for HumanDuration {
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(text.trim())
-            .map(HumanDuration)
-            .map_err(|error| {
-                serde::de::Error::custom(format!(
-                    "`{text}` is not a duration ({error}); write it like \"90s\", \"15m\", \"1h\" or \"30d\""
-                ))
-            })
+        humantime::parse_duration(text.trim()).map(HumanDuration).map_err(|error| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration ({error}); write it like \"90s\", \"15m\", \"1h\" or \"30d\""
+            ))
+        })
     }
 }
 
@@ -76,13 +74,7 @@ mod tests {
 
     #[test]
     fn parses_and_prints_the_usual_forms() {
-        for (text, secs) in [
-            ("90s", 90),
-            ("15m", 900),
-            ("1h", 3600),
-            ("30d", 2_592_000),
-            ("1h 30m", 5400),
-        ] {
+        for (text, secs) in [("90s", 90), ("15m", 900), ("1h", 3600), ("30d", 2_592_000), ("1h 30m", 5400)] {
             let parsed: HumanDuration = serde_json::from_value(serde_json::json!(text)).unwrap();
             assert_eq!(parsed.as_secs(), secs, "{text}");
         }

@@ -26,11 +26,7 @@ pub struct Issue {
 
 impl Issue {
     pub(crate) fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            message: message.into(),
-            origin: Origin::File,
-        }
+        Self { key: key.into(), message: message.into(), origin: Origin::File }
     }
 }
 

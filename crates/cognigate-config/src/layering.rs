@@ -15,25 +15,18 @@ pub const ENV_PREFIX: &str = "COGNIGATE_";
 
 /// Variables with the prefix that are not configuration keys. `COGNIGATE_SECRET_*` is reserved for secrets.
 pub const RESERVED_ENV_VARS: &[(&str, &str)] = &[
-    (
-        "COGNIGATE_ENV",
-        "The environment: dev (default), staging or prod.",
-    ),
-    (
-        "COGNIGATE_CONFIG",
-        "The configuration file (default ./cognigate.toml).",
-    ),
-    (
-        "COGNIGATE_LOG",
-        "Log filter in tracing's syntax, e.g. `info,cognigate=debug`.",
-    ),
+    ("COGNIGATE_ENV", "The environment: dev (default), staging or prod."),
+    ("COGNIGATE_CONFIG", "The configuration file (default ./cognigate.toml)."),
+    ("COGNIGATE_LOG", "Log filter in tracing's syntax, e.g. `info,cognigate=debug`."),
     (
         "COGNIGATE_SECRET_*",
         "Reserved for secrets referenced from the file as { env = \"COGNIGATE_SECRET_...\" }.",
     ),
+    ("COGNIGATE_TEST_*", "Reserved for cognigate's own test suite (e.g. COGNIGATE_TEST_POSTGRES_URL)."),
 ];
 
 const SECRET_PREFIX: &str = "COGNIGATE_SECRET_";
+const TEST_PREFIX: &str = "COGNIGATE_TEST_";
 
 /// The deployment environment; selects `[environments.<env>]` and the rules that depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -75,10 +68,7 @@ impl FromStr for Environment {
 
 /// The environment variable that overrides a dotted key: `store.url` → `COGNIGATE_STORE__URL`.
 pub fn env_var_for_key(key: &str) -> String {
-    format!(
-        "{ENV_PREFIX}{}",
-        key.split('.').collect::<Vec<_>>().join("__").to_ascii_uppercase()
-    )
+    format!("{ENV_PREFIX}{}", key.split('.').collect::<Vec<_>>().join("__").to_ascii_uppercase())
 }
 
 pub(crate) struct Layered {
@@ -105,10 +95,7 @@ pub(crate) fn layer<'a>(
                 for (name, section) in environments {
                     let key = format!("environments.{name}");
                     let Ok(env) = name.parse::<Environment>() else {
-                        issues.push(Issue::new(
-                            key,
-                            "unknown environment; expected dev, staging or prod",
-                        ));
+                        issues.push(Issue::new(key, "unknown environment; expected dev, staging or prod"));
                         continue;
                     };
                     let toml::Value::Table(section) = section else {
@@ -121,10 +108,7 @@ pub(crate) fn layer<'a>(
                     }
                 }
             }
-            _ => issues.push(Issue::new(
-                "environments",
-                "must be a table with dev, staging and prod tables",
-            )),
+            _ => issues.push(Issue::new("environments", "must be a table with dev, staging and prod tables")),
         }
     }
 
@@ -132,10 +116,7 @@ pub(crate) fn layer<'a>(
     vars.sort_unstable();
     for (name, raw) in vars {
         let origin = Origin::EnvVar(name.to_owned());
-        let path: Vec<String> = name[ENV_PREFIX.len()..]
-            .split("__")
-            .map(str::to_ascii_lowercase)
-            .collect();
+        let path: Vec<String> = name[ENV_PREFIX.len()..].split("__").map(str::to_ascii_lowercase).collect();
         if path.iter().any(String::is_empty) {
             issues.push(Issue {
                 key: name.to_owned(),
@@ -147,21 +128,14 @@ pub(crate) fn layer<'a>(
         }
         match set_path(&mut table, &path, parse_env_value(raw)) {
             Ok(()) => overrides.push((path, origin)),
-            Err(message) => issues.push(Issue {
-                key: path.join("."),
-                message,
-                origin,
-            }),
+            Err(message) => issues.push(Issue { key: path.join("."), message, origin }),
         }
     }
 
     if issues.is_empty() {
         Ok(Layered { table, overrides })
     } else {
-        Err(ConfigError::Invalid {
-            source_name: source_name.to_owned(),
-            issues,
-        })
+        Err(ConfigError::Invalid { source_name: source_name.to_owned(), issues })
     }
 }
 
@@ -178,19 +152,18 @@ pub(crate) fn deserialize(layered: Layered, source_name: &str) -> Result<(Config
             Some((message, key)) => (message.to_owned(), key.strip_suffix('`').map(str::to_owned)),
             None => (inner.clone(), None),
         };
-        let mut key = toml_key
-            .filter(|key| !key.is_empty())
-            .unwrap_or_else(|| error.path().to_string());
+        let mut key = toml_key.filter(|key| !key.is_empty()).unwrap_or_else(|| error.path().to_string());
         // For an unknown key, both paths stop at the table that holds it; the key itself is the useful part.
-        if let Some(unknown) = message
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
+        if let Some(unknown) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next())
         {
-            key = if key.is_empty() || key == "." {
-                unknown.to_owned()
-            } else {
-                format!("{key}.{unknown}")
-            };
+            let already_named = key == unknown || key.ends_with(&format!(".{unknown}"));
+            if !already_named {
+                key = if key.is_empty() || key == "." {
+                    unknown.to_owned()
+                } else {
+                    format!("{key}.{unknown}")
+                };
+            }
         }
         let message = describe_serde_error(&message);
         let origin = origin_of(&key, &overrides);
@@ -205,6 +178,7 @@ pub(crate) fn deserialize(layered: Layered, source_name: &str) -> Result<(Config
 fn is_override(name: &str) -> bool {
     name.starts_with(ENV_PREFIX)
         && !name.starts_with(SECRET_PREFIX)
+        && !name.starts_with(TEST_PREFIX)
         && !RESERVED_ENV_VARS.iter().any(|(reserved, _)| *reserved == name)
 }
 
@@ -222,9 +196,7 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
     };
     let mut current = table;
     for (depth, segment) in parents.iter().enumerate() {
-        let entry = current
-            .entry(segment.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current.entry(segment.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         current = match entry {
             toml::Value::Table(next) => next,
             _ => {
@@ -273,9 +245,7 @@ pub(crate) fn origin_of(key: &str, overrides: &[(Vec<String>, Origin)]) -> Origi
 
 /// serde's wording, with "field" said the way a configuration file's reader thinks of it.
 fn describe_serde_error(message: &str) -> String {
-    message
-        .replace("unknown field", "unknown key")
-        .replace("missing field", "missing key")
+    message.replace("unknown field", "unknown key").replace("missing field", "missing key")
 }
 
 #[cfg(test)]
@@ -285,16 +255,14 @@ mod tests {
     #[test]
     fn env_var_names_follow_the_keys() {
         assert_eq!(env_var_for_key("store.url"), "COGNIGATE_STORE__URL");
-        assert_eq!(
-            env_var_for_key("pools.staff.mfa.mode"),
-            "COGNIGATE_POOLS__STAFF__MFA__MODE"
-        );
+        assert_eq!(env_var_for_key("pools.staff.mfa.mode"), "COGNIGATE_POOLS__STAFF__MFA__MODE");
     }
 
     #[test]
     fn reserved_and_secret_variables_are_not_overrides() {
         assert!(!is_override("COGNIGATE_ENV"));
         assert!(!is_override("COGNIGATE_SECRET_WEBHOOK"));
+        assert!(!is_override("COGNIGATE_TEST_POSTGRES_URL"));
         assert!(!is_override("PATH"));
         assert!(is_override("COGNIGATE_STORE__URL"));
     }
@@ -304,10 +272,7 @@ mod tests {
         assert_eq!(parse_env_value("5"), toml::Value::Integer(5));
         assert_eq!(parse_env_value("true"), toml::Value::Boolean(true));
         assert_eq!(parse_env_value("15m"), toml::Value::String("15m".into()));
-        assert_eq!(
-            parse_env_value("postgres://x@y/z"),
-            toml::Value::String("postgres://x@y/z".into())
-        );
+        assert_eq!(parse_env_value("postgres://x@y/z"), toml::Value::String("postgres://x@y/z".into()));
         assert!(matches!(parse_env_value("[\"totp\", \"sms\"]"), toml::Value::Array(a) if a.len() == 2));
     }
 }

@@ -45,10 +45,7 @@ pub fn load_from_str<'a>(
     if issues.is_empty() {
         Ok(config)
     } else {
-        Err(ConfigError::Invalid {
-            source_name: source_name.to_owned(),
-            issues,
-        })
+        Err(ConfigError::Invalid { source_name: source_name.to_owned(), issues })
     }
 }
 

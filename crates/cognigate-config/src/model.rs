@@ -87,9 +87,7 @@ pub struct AuditConfig {
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self {
-            sinks: vec![AuditSink::Store, AuditSink::Log],
-        }
+        Self { sinks: vec![AuditSink::Store, AuditSink::Log] }
     }
 }
 
@@ -538,18 +536,13 @@ impl std::str::FromStr for Rate {
         if count == 0 {
             return Err(format!("`{text}`: a rate must allow at least one request"));
         }
-        Ok(Rate {
-            count,
-            per: std::time::Duration::from_secs(per),
-        })
+        Ok(Rate { count, per: std::time::Duration::from_secs(per) })
     }
 }
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
     }
 }
 

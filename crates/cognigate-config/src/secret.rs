@@ -45,11 +45,7 @@ struct SecretRefSchema {
 #[serde(untagged)]
 enum RawSecretRef {
     Plain(#[expect(dead_code, reason = "only its presence matters: it is refused")] String),
-    Reference {
-        env: Option<String>,
-        file: Option<String>,
-        aws_secrets_manager: Option<String>,
-    },
+    Reference { env: Option<String>, file: Option<String>, aws_secrets_manager: Option<String> },
 }
 
 impl TryFrom<RawSecretRef> for SecretRef {
@@ -59,21 +55,17 @@ impl TryFrom<RawSecretRef> for SecretRef {
         const HOW: &str =
             "write { env = \"VAR\" }, { file = \"/path\" } or { aws_secrets_manager = \"name\" }";
         match raw {
-            RawSecretRef::Plain(_) => Err(format!(
-                "secrets are never written in the configuration file; {HOW}"
-            )),
-            RawSecretRef::Reference {
-                env,
-                file,
-                aws_secrets_manager,
-            } => match (env, file, aws_secrets_manager) {
-                (Some(name), None, None) if !name.trim().is_empty() => Ok(Self::Env(name)),
-                (None, Some(path), None) if !path.trim().is_empty() => Ok(Self::File(path)),
-                (None, None, Some(id)) if !id.trim().is_empty() => Ok(Self::AwsSecretsManager(id)),
-                _ => Err(format!(
-                    "a secret reference names exactly one non-empty source; {HOW}"
-                )),
-            },
+            RawSecretRef::Plain(_) => {
+                Err(format!("secrets are never written in the configuration file; {HOW}"))
+            }
+            RawSecretRef::Reference { env, file, aws_secrets_manager } => {
+                match (env, file, aws_secrets_manager) {
+                    (Some(name), None, None) if !name.trim().is_empty() => Ok(Self::Env(name)),
+                    (None, Some(path), None) if !path.trim().is_empty() => Ok(Self::File(path)),
+                    (None, None, Some(id)) if !id.trim().is_empty() => Ok(Self::AwsSecretsManager(id)),
+                    _ => Err(format!("a secret reference names exactly one non-empty source; {HOW}")),
+                }
+            }
         }
     }
 }
@@ -84,33 +76,20 @@ mod tests {
 
     #[test]
     fn accepts_each_kind_of_reference() {
-        let env: SecretRef = toml::from_str::<toml::Table>("s = { env = \"X\" }").unwrap()["s"]
-            .clone()
-            .try_into()
-            .unwrap();
+        let env: SecretRef =
+            toml::from_str::<toml::Table>("s = { env = \"X\" }").unwrap()["s"].clone().try_into().unwrap();
         assert_eq!(env, SecretRef::Env("X".into()));
         assert_eq!(env.describe(), "environment variable X");
     }
 
     #[test]
     fn refuses_a_plain_secret_and_ambiguous_references() {
-        for text in [
-            "s = \"hunter2\"",
-            "s = { env = \"A\", file = \"/b\" }",
-            "s = { env = \"\" }",
-            "s = {}",
-        ] {
+        for text in ["s = \"hunter2\"", "s = { env = \"A\", file = \"/b\" }", "s = { env = \"\" }", "s = {}"]
+        {
             let table: toml::Table = toml::from_str(text).unwrap();
-            let error = table["s"]
-                .clone()
-                .try_into::<SecretRef>()
-                .unwrap_err()
-                .to_string();
+            let error = table["s"].clone().try_into::<SecretRef>().unwrap_err().to_string();
             assert!(error.contains("write { env"), "{text}: {error}");
-            assert!(
-                !error.contains("hunter2"),
-                "the rejected secret must not be echoed: {error}"
-            );
+            assert!(!error.contains("hunter2"), "the rejected secret must not be echoed: {error}");
         }
     }
 }

@@ -68,10 +68,7 @@ pub(crate) fn validate(config: &Config, environment: Environment) -> Vec<Issue> 
     service(config, environment, &mut issues);
     store(&config.store, &mut issues);
     if config.audit.sinks.is_empty() {
-        issues.push(Issue::new(
-            "audit.sinks",
-            "needs at least one sink: \"store\" or \"log\"",
-        ));
+        issues.push(Issue::new("audit.sinks", "needs at least one sink: \"store\" or \"log\""));
     }
     permissions(config, &mut issues);
     for pool in PoolKind::ALL {
@@ -94,68 +91,41 @@ fn service(config: &Config, environment: Environment, issues: &mut Vec<Issue>) {
     let service = &config.service;
     let name_ok = !service.name.is_empty()
         && service.name.len() <= 32
-        && service
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && service.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !name_ok {
-        issues.push(Issue::new(
-            "service.name",
-            "must be 1 to 32 characters of a-z, 0-9 and '-'",
-        ));
+        issues.push(Issue::new("service.name", "must be 1 to 32 characters of a-z, 0-9 and '-'"));
     }
     if service.listen.parse::<SocketAddr>().is_err() {
         issues.push(Issue::new(
             "service.listen",
-            format!(
-                "`{}` is not a socket address such as 127.0.0.1:8080",
-                service.listen
-            ),
+            format!("`{}` is not a socket address such as 127.0.0.1:8080", service.listen),
         ));
     }
     let url = &service.public_url;
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
-        issues.push(Issue::new(
-            "service.public_url",
-            "must be an http(s) URL without a trailing slash",
-        ));
+        issues.push(Issue::new("service.public_url", "must be an http(s) URL without a trailing slash"));
     } else if environment == Environment::Prod && !url.starts_with("https://") {
-        issues.push(Issue::new(
-            "service.public_url",
-            "must use https in prod: tokens travel over it",
-        ));
+        issues.push(Issue::new("service.public_url", "must use https in prod: tokens travel over it"));
     }
 }
 
 fn store(store: &StoreConfig, issues: &mut Vec<Issue>) {
     let url = &store.url;
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
+    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
         let authority = rest.split('/').next().unwrap_or_default();
-        if authority
-            .split_once('@')
-            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-        {
+        if authority.split_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':')) {
             issues.push(Issue::new(
                 "store.url",
                 "contains a password; secrets are never in the file: use store.password = { env = \"...\" }",
             ));
         }
     } else if url.strip_prefix("sqlite://").is_none_or(str::is_empty) {
-        issues.push(Issue::new(
-            "store.url",
-            "must be sqlite://<path> or postgres://user@host:port/database",
-        ));
+        issues.push(Issue::new("store.url", "must be sqlite://<path> or postgres://user@host:port/database"));
     }
     if let Some(cache) = &store.cache_url
         && !(cache.starts_with("redis://") || cache.starts_with("rediss://"))
     {
-        issues.push(Issue::new(
-            "store.cache_url",
-            "must be a redis:// or rediss:// URL",
-        ));
+        issues.push(Issue::new("store.cache_url", "must be a redis:// or rediss:// URL"));
     }
 }
 
@@ -163,10 +133,7 @@ fn permissions(config: &Config, issues: &mut Vec<Issue>) {
     for pool in PoolKind::ALL {
         let names = config.permissions.get(pool);
         if names.is_empty() {
-            issues.push(Issue::new(
-                format!("permissions.{pool}"),
-                "declares no permissions",
-            ));
+            issues.push(Issue::new(format!("permissions.{pool}"), "declares no permissions"));
         }
         for (name, description) in names {
             if !is_identifier(name) {
@@ -182,10 +149,7 @@ fn permissions(config: &Config, issues: &mut Vec<Issue>) {
                 ));
             }
             if description.trim().is_empty() {
-                issues.push(Issue::new(
-                    format!("permissions.{pool}.{name}"),
-                    "needs a description",
-                ));
+                issues.push(Issue::new(format!("permissions.{pool}.{name}"), "needs a description"));
             }
         }
     }
@@ -222,15 +186,9 @@ fn check_permission_list(
             let hint = if config.permissions.get(other).contains_key(permission) {
                 format!(" (it is a {other} permission; the pools never mix)")
             } else {
-                format!(
-                    " (known: {})",
-                    known.keys().cloned().collect::<Vec<_>>().join(", ")
-                )
+                format!(" (known: {})", known.keys().cloned().collect::<Vec<_>>().join(", "))
             };
-            issues.push(Issue::new(
-                key,
-                format!("unknown {pool} permission `{permission}`{hint}"),
-            ));
+            issues.push(Issue::new(key, format!("unknown {pool} permission `{permission}`{hint}")));
         } else if !seen.insert(permission) {
             issues.push(Issue::new(key, format!("lists `{permission}` twice")));
         }
@@ -247,24 +205,12 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
         if !is_identifier(name) {
             issues.push(Issue::new(&key, "role names are lower_snake_case identifiers"));
         }
-        check_permission_list(
-            config,
-            pool,
-            &format!("{key}.permissions"),
-            &role.permissions,
-            issues,
-        );
+        check_permission_list(config, pool, &format!("{key}.permissions"), &role.permissions, issues);
         for parent in &role.inherits {
             if parent == name {
-                issues.push(Issue::new(
-                    format!("{key}.inherits"),
-                    "a role cannot inherit itself",
-                ));
+                issues.push(Issue::new(format!("{key}.inherits"), "a role cannot inherit itself"));
             } else if !roles.contains_key(parent) {
-                issues.push(Issue::new(
-                    format!("{key}.inherits"),
-                    format!("unknown {pool} role `{parent}`"),
-                ));
+                issues.push(Issue::new(format!("{key}.inherits"), format!("unknown {pool} role `{parent}`")));
             }
         }
         match pool {
@@ -273,10 +219,7 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
                     issues.push(Issue::new(format!("{key}.rank"), "only staff roles have a rank"));
                 }
                 if role.scope.is_some() {
-                    issues.push(Issue::new(
-                        format!("{key}.scope"),
-                        "only staff roles have a scope",
-                    ));
+                    issues.push(Issue::new(format!("{key}.scope"), "only staff roles have a scope"));
                 }
             }
             PoolKind::Staff => {
@@ -288,10 +231,7 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
     }
     if let Some(cycle) = find_cycle(roles) {
         issues.push(Issue::new(
-            format!(
-                "roles.{pool}.{}.inherits",
-                cycle.first().map(String::as_str).unwrap_or_default()
-            ),
+            format!("roles.{pool}.{}.inherits", cycle.first().map(String::as_str).unwrap_or_default()),
             format!("inheritance cycle: {}", cycle.join(" → ")),
         ));
     }
@@ -312,10 +252,8 @@ fn roles(config: &Config, pool: PoolKind, issues: &mut Vec<Issue>) {
                     }
                 }
                 if top.scope == Some(RoleScope::Team) {
-                    issues.push(Issue::new(
-                        "roles.staff.super_admin.scope",
-                        "super_admin reaches every team",
-                    ));
+                    issues
+                        .push(Issue::new("roles.staff.super_admin.scope", "super_admin reaches every team"));
                 }
             }
         }
@@ -339,11 +277,7 @@ fn find_cycle(roles: &BTreeMap<String, RoleConfig>) -> Option<Vec<String>> {
             return None;
         }
         stack.push(name);
-        for parent in roles
-            .get(name)
-            .map(|role| role.inherits.as_slice())
-            .unwrap_or_default()
-        {
+        for parent in roles.get(name).map(|role| role.inherits.as_slice()).unwrap_or_default() {
             if parent != name
                 && let Some(cycle) = visit(parent, roles, stack, done)
             {
@@ -354,9 +288,7 @@ fn find_cycle(roles: &BTreeMap<String, RoleConfig>) -> Option<Vec<String>> {
         None
     }
     let mut done = BTreeSet::new();
-    roles
-        .keys()
-        .find_map(|name| visit(name, roles, &mut Vec::new(), &mut done))
+    roles.keys().find_map(|name| visit(name, roles, &mut Vec::new(), &mut done))
 }
 
 fn tiers(config: &Config, issues: &mut Vec<Issue>) {
@@ -383,10 +315,7 @@ fn tiers(config: &Config, issues: &mut Vec<Issue>) {
             }
         }
         if tier.permissions.is_empty() {
-            issues.push(Issue::new(
-                format!("{key}.permissions"),
-                "a tier adds at least one permission",
-            ));
+            issues.push(Issue::new(format!("{key}.permissions"), "a tier adds at least one permission"));
         }
         check_permission_list(
             config,
@@ -490,10 +419,8 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
         issues.push(Issue::new(key("mfa.methods"), "lists a method twice"));
     }
     if mfa.methods.contains(&MfaMethod::Sms) && !settings.attributes.contains_key("phone_number") {
-        issues.push(Issue::new(
-            key("mfa.methods"),
-            "offers sms but the pool keeps no phone_number attribute",
-        ));
+        issues
+            .push(Issue::new(key("mfa.methods"), "offers sms but the pool keeps no phone_number attribute"));
     }
     if pool == PoolKind::Staff && environment != Environment::Dev && mfa.mode != MfaMode::Required {
         issues.push(Issue::new(
@@ -503,38 +430,14 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
     }
 
     let tokens = &settings.tokens;
-    in_range(
-        key("tokens.access"),
-        tokens.access.0,
-        5 * MINUTE,
-        DAY,
-        "5 minutes to 1 day",
-        issues,
-    );
-    in_range(
-        key("tokens.id"),
-        tokens.id.0,
-        5 * MINUTE,
-        DAY,
-        "5 minutes to 1 day",
-        issues,
-    );
-    in_range(
-        key("tokens.refresh"),
-        tokens.refresh.0,
-        HOUR,
-        3650 * DAY,
-        "1 hour to 3650 days",
-        issues,
-    );
+    in_range(key("tokens.access"), tokens.access.0, 5 * MINUTE, DAY, "5 minutes to 1 day", issues);
+    in_range(key("tokens.id"), tokens.id.0, 5 * MINUTE, DAY, "5 minutes to 1 day", issues);
+    in_range(key("tokens.refresh"), tokens.refresh.0, HOUR, 3650 * DAY, "1 hour to 3650 days", issues);
     for (name, lifetime) in [("access", tokens.access), ("id", tokens.id)] {
         if lifetime > tokens.refresh {
             issues.push(Issue::new(
                 key(&format!("tokens.{name}")),
-                format!(
-                    "the {name} token ({lifetime}) would outlive the refresh token ({})",
-                    tokens.refresh
-                ),
+                format!("the {name} token ({lifetime}) would outlive the refresh token ({})", tokens.refresh),
             ));
         }
     }
@@ -576,12 +479,7 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
         }
     }
     for (name, attribute) in &settings.custom_attributes {
-        custom_attribute(
-            &key(&format!("custom_attributes.{name}")),
-            name,
-            attribute,
-            issues,
-        );
+        custom_attribute(&key(&format!("custom_attributes.{name}")), name, attribute, issues);
     }
 
     for (subject, gates) in &settings.onboarding.gates {
@@ -594,19 +492,12 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
                 &gate_key,
                 format!(
                     "`{subject}` is not \"*\" or a {pool} role{}",
-                    if pool == PoolKind::Customer {
-                        " or tier"
-                    } else {
-                        ""
-                    }
+                    if pool == PoolKind::Customer { " or tier" } else { "" }
                 ),
             ));
         }
         if gates.contains(&OnboardingGate::Mfa) && mfa.mode == MfaMode::Off {
-            issues.push(Issue::new(
-                &gate_key,
-                "requires MFA enrolment but the pool's MFA is off",
-            ));
+            issues.push(Issue::new(&gate_key, "requires MFA enrolment but the pool's MFA is off"));
         }
         if pool == PoolKind::Staff && gates.contains(&OnboardingGate::Subscription) {
             issues.push(Issue::new(&gate_key, "staff have no subscription"));
@@ -616,38 +507,23 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
 
 fn custom_attribute(key: &str, name: &str, attribute: &CustomAttribute, issues: &mut Vec<Issue>) {
     if !is_identifier(name) || name.len() > 20 {
-        issues.push(Issue::new(
-            key,
-            "custom attribute names are 1 to 20 characters of a-z, 0-9 and _",
-        ));
+        issues.push(Issue::new(key, "custom attribute names are 1 to 20 characters of a-z, 0-9 and _"));
     }
     if RESERVED_CUSTOM_ATTRIBUTES.contains(&name) {
-        issues.push(Issue::new(
-            key,
-            format!("custom:{name} is managed by cognigate for authorization"),
-        ));
+        issues.push(Issue::new(key, format!("custom:{name} is managed by cognigate for authorization")));
     }
     match attribute.kind {
         CustomAttributeKind::String => {
             if attribute.min.is_some() || attribute.max.is_some() {
-                issues.push(Issue::new(
-                    key,
-                    "min and max are for numbers; use min_length and max_length",
-                ));
+                issues.push(Issue::new(key, "min and max are for numbers; use min_length and max_length"));
             }
             let min = attribute.min_length.unwrap_or(0);
             let max = attribute.max_length.unwrap_or(2048);
             if max > 2048 {
-                issues.push(Issue::new(
-                    format!("{key}.max_length"),
-                    "Cognito allows at most 2048",
-                ));
+                issues.push(Issue::new(format!("{key}.max_length"), "Cognito allows at most 2048"));
             }
             if min > max {
-                issues.push(Issue::new(
-                    format!("{key}.min_length"),
-                    "is greater than max_length",
-                ));
+                issues.push(Issue::new(format!("{key}.min_length"), "is greater than max_length"));
             }
             if let Some(pattern) = &attribute.pattern
                 && let Err(error) = regex::Regex::new(pattern)
@@ -696,10 +572,8 @@ fn routes(config: &Config, issues: &mut Vec<Issue>) {
             issues,
         );
         if !seen.insert((route.method.clone(), route.path.clone())) {
-            issues.push(Issue::new(
-                key("path"),
-                format!("{} {} is declared twice", route.method, route.path),
-            ));
+            issues
+                .push(Issue::new(key("path"), format!("{} {} is declared twice", route.method, route.path)));
         }
     }
 }

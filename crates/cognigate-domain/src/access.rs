@@ -102,11 +102,7 @@ impl AccessModel {
     /// add nothing; unknown names add nothing.
     pub fn permissions_of(&self, pool: PoolKind, role: &str, tiers: &[String]) -> BTreeSet<String> {
         let access = self.pool(pool);
-        let mut permissions = access
-            .roles
-            .get(role)
-            .map(|r| r.effective.clone())
-            .unwrap_or_default();
+        let mut permissions = access.roles.get(role).map(|r| r.effective.clone()).unwrap_or_default();
         for tier in tiers.iter().filter_map(|name| access.tiers.get(name)) {
             if tier.applies_to.iter().any(|base| base == role) {
                 permissions.extend(tier.permissions.iter().cloned());
@@ -121,20 +117,12 @@ impl AccessModel {
         let access = self.pool(pool);
         let mut subjects = Vec::new();
         for role in roles_in_display_order(access) {
-            subjects.push(Subject {
-                pool,
-                role: role.name.clone(),
-                tiers: Vec::new(),
-            });
+            subjects.push(Subject { pool, role: role.name.clone(), tiers: Vec::new() });
         }
         for tier in access.tiers.values() {
             for role in roles_in_display_order(access) {
                 if tier.applies_to.contains(&role.name) {
-                    subjects.push(Subject {
-                        pool,
-                        role: role.name.clone(),
-                        tiers: vec![tier.name.clone()],
-                    });
+                    subjects.push(Subject { pool, role: role.name.clone(), tiers: vec![tier.name.clone()] });
                 }
             }
         }
@@ -143,19 +131,14 @@ impl AccessModel {
 
     pub fn matrix(&self, pool: PoolKind) -> Matrix {
         let subjects = self.subjects(pool);
-        let granted: Vec<BTreeSet<String>> = subjects
-            .iter()
-            .map(|s| self.permissions_of(pool, &s.role, &s.tiers))
-            .collect();
+        let granted: Vec<BTreeSet<String>> =
+            subjects.iter().map(|s| self.permissions_of(pool, &s.role, &s.tiers)).collect();
         let rows = self
             .pool(pool)
             .permissions
             .keys()
             .map(|permission| {
-                (
-                    permission.clone(),
-                    granted.iter().map(|set| set.contains(permission)).collect(),
-                )
+                (permission.clone(), granted.iter().map(|set| set.contains(permission)).collect())
             })
             .collect();
         Matrix { pool, subjects, rows }
@@ -228,10 +211,5 @@ fn resolve_pool(config: &Config, pool: PoolKind) -> PoolAccess {
             .collect(),
         PoolKind::Staff => BTreeMap::new(),
     };
-    PoolAccess {
-        pool,
-        permissions: config.permissions.get(pool).clone(),
-        roles,
-        tiers,
-    }
+    PoolAccess { pool, permissions: config.permissions.get(pool).clone(), roles, tiers }
 }

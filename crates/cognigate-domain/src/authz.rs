@@ -192,10 +192,7 @@ impl AdminAction {
 
     /// Whether the action changes something (and so falls under the rank rules).
     pub fn mutates(self) -> bool {
-        !matches!(
-            self,
-            Self::ReadUser | Self::ReadAudit | Self::ExportAudit | Self::ReadStatus
-        )
+        !matches!(self, Self::ReadUser | Self::ReadAudit | Self::ExportAudit | Self::ReadStatus)
     }
 
     /// Whether the action is done to a person or a team (and so falls under team scope).
@@ -253,10 +250,6 @@ pub struct Decision {
 
 impl Decision {
     pub fn deny_with_error(error: impl Into<String>) -> Self {
-        Self {
-            allowed: false,
-            policies: Vec::new(),
-            errors: vec![error.into()],
-        }
+        Self { allowed: false, policies: Vec::new(), errors: vec![error.into()] }
     }
 }

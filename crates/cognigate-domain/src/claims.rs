@@ -43,18 +43,13 @@ pub fn identity_claims(
         None => groups
             .iter()
             .filter_map(|group| access.roles.get(group))
-            .max_by(|a, b| {
-                a.rank
-                    .cmp(&b.rank)
-                    .then_with(|| a.effective.len().cmp(&b.effective.len()))
-            })
+            .max_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.effective.len().cmp(&b.effective.len())))
             .map(|role| role.name.clone()),
     };
     let tiers: Vec<String> = match (pool, &role) {
         (PoolKind::Customer, Some(base)) => {
-            let mut named: Vec<&str> = attribute("custom:tier")
-                .map(|t| t.split(',').map(str::trim).collect())
-                .unwrap_or_default();
+            let mut named: Vec<&str> =
+                attribute("custom:tier").map(|t| t.split(',').map(str::trim).collect()).unwrap_or_default();
             named.extend(groups.iter().map(String::as_str));
             let mut tiers: Vec<String> = access
                 .tiers
@@ -75,10 +70,5 @@ pub fn identity_claims(
         .as_deref()
         .map(|role| model.permissions_of(pool, role, &tiers).into_iter().collect())
         .unwrap_or_default();
-    IdentityClaims {
-        role,
-        tiers,
-        team,
-        permissions,
-    }
+    IdentityClaims { role, tiers, team, permissions }
 }

@@ -60,15 +60,9 @@ fn raw_hash_rate(threads: usize, per_thread: usize) -> f64 {
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let logins: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(400);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .unwrap();
+    let logins: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(400);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
 
     let (engine, client_id) = runtime.block_on(async {
@@ -83,11 +77,7 @@ fn main() {
             entropy: Arc::new(OsEntropy),
             hasher: PasswordHasher::new(
                 if std::env::var("COGNIGATE_BENCH_CHEAP_HASH").is_ok() {
-                    HashParams {
-                        memory_kib: 8,
-                        iterations: 1,
-                        parallelism: 1,
-                    }
+                    HashParams { memory_kib: 8, iterations: 1, parallelism: 1 }
                 } else {
                     HashParams::default()
                 },
@@ -101,14 +91,9 @@ fn main() {
             region: "local".into(),
             session_ttl_secs: 180,
         }));
-        let pool = engine
-            .create_user_pool(NewPool::with_defaults("bench"))
-            .await
-            .unwrap();
-        let (client, _) = engine
-            .create_user_pool_client(&pool.id, NewClient::with_defaults("bench"))
-            .await
-            .unwrap();
+        let pool = engine.create_user_pool(NewPool::with_defaults("bench")).await.unwrap();
+        let (client, _) =
+            engine.create_user_pool_client(&pool.id, NewClient::with_defaults("bench")).await.unwrap();
         for i in 0..USERS {
             let username = format!("user{i}@example.com");
             engine
@@ -144,17 +129,12 @@ fn main() {
                 let mut times = Vec::with_capacity(per_task);
                 for i in 0..per_task {
                     let parameters = BTreeMap::from([
-                        (
-                            "USERNAME".to_owned(),
-                            format!("user{}@example.com", (t * per_task + i) % USERS),
-                        ),
+                        ("USERNAME".to_owned(), format!("user{}@example.com", (t * per_task + i) % USERS)),
                         ("PASSWORD".to_owned(), "Correct-horse-1!".to_owned()),
                     ]);
                     let one = Instant::now();
-                    let response = engine
-                        .initiate_auth(&client_id, "USER_PASSWORD_AUTH", &parameters)
-                        .await
-                        .unwrap();
+                    let response =
+                        engine.initiate_auth(&client_id, "USER_PASSWORD_AUTH", &parameters).await.unwrap();
                     assert!(response.authentication_result.is_some());
                     times.push(one.elapsed());
                 }

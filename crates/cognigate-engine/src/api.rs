@@ -15,10 +15,7 @@ pub struct Attribute {
 }
 
 pub fn attributes_to_map(attributes: &[Attribute]) -> BTreeMap<String, String> {
-    attributes
-        .iter()
-        .map(|a| (a.name.clone(), a.value.clone()))
-        .collect()
+    attributes.iter().map(|a| (a.name.clone(), a.value.clone())).collect()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

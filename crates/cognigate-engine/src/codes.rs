@@ -56,11 +56,7 @@ mod tests {
     #[test]
     fn codes_are_six_digits_and_vary() {
         let codes: std::collections::BTreeSet<String> = (0..200).map(|_| new_code(&OsEntropy)).collect();
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit()))
-        );
+        assert!(codes.iter().all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit())));
         assert!(codes.len() > 190);
     }
 

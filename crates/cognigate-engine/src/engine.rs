@@ -90,8 +90,7 @@ impl Engine {
 
     /// Records in the in-process list that every token of `sub` issued before `before_secs` is revoked.
     pub(crate) fn note_subject_revoked(&self, sub: &str, before_secs: i64) {
-        self.revocations
-            .revoke_subject_until(sub, u64::try_from(before_secs.saturating_sub(1)).unwrap_or(0));
+        self.revocations.revoke_subject_until(sub, u64::try_from(before_secs.saturating_sub(1)).unwrap_or(0));
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -144,11 +143,7 @@ impl Engine {
     }
 
     pub(crate) fn seal_client_secret(&self, secret: &str) -> Result<Vec<u8>, EngineError> {
-        self.parts.sealer.seal(
-            CLIENT_SECRET_PURPOSE,
-            secret.as_bytes(),
-            self.parts.entropy.as_ref(),
-        )
+        self.parts.sealer.seal(CLIENT_SECRET_PURPOSE, secret.as_bytes(), self.parts.entropy.as_ref())
     }
 
     /// The client's secret, for DescribeUserPoolClient.
@@ -175,9 +170,7 @@ impl Engine {
     ) -> Result<LockoutRecord, EngineError> {
         let record = self.parts.store.get_lockout(&pool.id, sub).await?;
         if record.locked_until_ms.is_some_and(|until| until > self.now()) {
-            return Err(EngineError::NotAuthorized(
-                "Password attempts exceeded".to_owned(),
-            ));
+            return Err(EngineError::NotAuthorized("Password attempts exceeded".to_owned()));
         }
         Ok(record)
     }
@@ -189,11 +182,7 @@ impl Engine {
         if now - record.window_started_ms > pool.lockout.window_secs * 1000
             || record.locked_until_ms.is_some_and(|u| u <= now)
         {
-            record = LockoutRecord {
-                failures: 0,
-                window_started_ms: now,
-                locked_until_ms: None,
-            };
+            record = LockoutRecord { failures: 0, window_started_ms: now, locked_until_ms: None };
         }
         record.failures += 1;
         if record.failures >= pool.lockout.max_failures {
@@ -204,10 +193,7 @@ impl Engine {
     }
 
     pub(crate) async fn clear_failures(&self, pool: &UserPool, sub: &str) -> Result<(), EngineError> {
-        self.parts
-            .store
-            .put_lockout(&pool.id, sub, &LockoutRecord::default())
-            .await?;
+        self.parts.store.put_lockout(&pool.id, sub, &LockoutRecord::default()).await?;
         Ok(())
     }
 
@@ -216,9 +202,7 @@ impl Engine {
     /// Creates the pool's first signing key (at pool creation) or a new one (rotation).
     pub async fn rotate_signing_key(&self, pool_id: &str) -> Result<String, EngineError> {
         let key = SigningKey::generate().map_err(|error| EngineError::Internal(error.to_string()))?;
-        let der = key
-            .to_pkcs8_der()
-            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let der = key.to_pkcs8_der().map_err(|error| EngineError::Internal(error.to_string()))?;
         let now = self.now();
         for mut old in self.parts.store.list_keys(pool_id).await? {
             if old.retired_ms.is_none() {
@@ -229,10 +213,7 @@ impl Engine {
         let stored = StoredKey {
             pool_id: pool_id.to_owned(),
             kid: key.kid().to_owned(),
-            private_sealed: self
-                .parts
-                .sealer
-                .seal(KEY_PURPOSE, &der, self.parts.entropy.as_ref())?,
+            private_sealed: self.parts.sealer.seal(KEY_PURPOSE, &der, self.parts.entropy.as_ref())?,
             public_jwk: serde_json::to_string(key.jwk())
                 .map_err(|error| EngineError::Internal(error.to_string()))?,
             created_ms: now,
@@ -268,16 +249,11 @@ impl Engine {
             .max_by_key(|key| key.created_ms)
             .map(|key| key.kid.clone())
             .ok_or_else(|| EngineError::Internal(format!("pool {pool_id} has no signing key")))?;
-        let position = all
-            .iter()
-            .position(|key| key.kid() == active_kid)
-            .unwrap_or_default();
+        let position = all.iter().position(|key| key.kid() == active_kid).unwrap_or_default();
         let active = all.remove(position);
         let active_again = SigningKey::from_pkcs8_der(
             active.kid().to_owned(),
-            &active
-                .to_pkcs8_der()
-                .map_err(|error| EngineError::Internal(error.to_string()))?,
+            &active.to_pkcs8_der().map_err(|error| EngineError::Internal(error.to_string()))?,
         )
         .map_err(|error| EngineError::Internal(error.to_string()))?;
         all.insert(0, active_again);
@@ -371,9 +347,7 @@ impl Engine {
         let id = IdClaims {
             sub: user.sub.clone(),
             groups,
-            email_verified: user
-                .attribute("email")
-                .map(|_| user.attribute("email_verified") == Some("true")),
+            email_verified: user.attribute("email").map(|_| user.attribute("email_verified") == Some("true")),
             iss: issuer,
             username: user.username.clone(),
             origin_jti: family.to_owned(),
@@ -452,10 +426,8 @@ impl Engine {
             .filter(|c| c.pool_id == pool_id)
             .ok_or_else(invalid)?;
         let keys = self.pool_keys(&pool_id).await.map_err(|_| invalid())?;
-        let source = Arc::new(StaticJwksSource::with_set(
-            issuer.clone(),
-            JwkSet::from_signing_keys(keys.all.iter()),
-        ));
+        let source =
+            Arc::new(StaticJwksSource::with_set(issuer.clone(), JwkSet::from_signing_keys(keys.all.iter())));
         let verifier = Verifier::builder(source)
             .audience(Audience::access(issuer, [client.id.clone()]))
             .clock(Arc::new(TokenClock(self.parts.clock.clone())))
@@ -465,23 +437,14 @@ impl Engine {
             VerifyError::Expired => EngineError::NotAuthorized("Access Token has expired".to_owned()),
             _ => invalid(),
         })?;
-        let user = self
-            .parts
-            .store
-            .get_user(&pool_id, verified.sub())
-            .await?
-            .ok_or_else(invalid)?;
-        let issued_ms = i64::try_from(verified.iat())
-            .unwrap_or(i64::MAX)
-            .saturating_mul(1000);
+        let user = self.parts.store.get_user(&pool_id, verified.sub()).await?.ok_or_else(invalid)?;
+        let issued_ms = i64::try_from(verified.iat()).unwrap_or(i64::MAX).saturating_mul(1000);
         let family_revoked = match verified.origin_jti() {
             Some(family) => self.parts.store.is_family_revoked(family).await?,
             None => false,
         };
         if issued_ms < user.tokens_valid_after_ms || family_revoked {
-            return Err(EngineError::NotAuthorized(
-                "Access Token has been revoked".to_owned(),
-            ));
+            return Err(EngineError::NotAuthorized("Access Token has been revoked".to_owned()));
         }
         if !user.enabled {
             return Err(EngineError::NotAuthorized("User is disabled.".to_owned()));

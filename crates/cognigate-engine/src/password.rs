@@ -29,11 +29,7 @@ pub struct HashParams {
 impl Default for HashParams {
     /// OWASP's second recommended set (m = 19 MiB, t = 2, p = 1).
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -53,27 +49,18 @@ pub struct PasswordHasher {
 const OUTPUT_LEN: usize = 32;
 
 fn argon(params: HashParams) -> Result<Argon2<'static>, EngineError> {
-    let params = Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        Some(OUTPUT_LEN),
-    )
-    .map_err(|error| EngineError::Internal(format!("argon2 parameters: {error}")))?;
+    let params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(OUTPUT_LEN))
+        .map_err(|error| EngineError::Internal(format!("argon2 parameters: {error}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// Computes the raw hash with this thread's reused memory.
 fn raw_hash(params: HashParams, password: &[u8], salt: &[u8]) -> Result<[u8; OUTPUT_LEN], EngineError> {
     let hasher = argon(params)?;
-    let blocks_needed = Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        Some(OUTPUT_LEN),
-    )
-    .map_err(|error| EngineError::Internal(error.to_string()))?
-    .block_count();
+    let blocks_needed =
+        Params::new(params.memory_kib, params.iterations, params.parallelism, Some(OUTPUT_LEN))
+            .map_err(|error| EngineError::Internal(error.to_string()))?
+            .block_count();
     let mut out = [0u8; OUTPUT_LEN];
     BLOCKS.with(|cell| {
         let mut blocks = cell.borrow_mut();
@@ -101,22 +88,12 @@ fn encode(params: HashParams, salt: &[u8], hash: &[u8]) -> String {
 /// Parses a PHC string this module wrote.
 fn decode(phc: &str) -> Option<(HashParams, Vec<u8>, Vec<u8>)> {
     let mut parts = phc.split('$');
-    let (Some(""), Some("argon2id"), Some("v=19"), Some(settings), Some(salt), Some(hash), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some(""), Some("argon2id"), Some("v=19"), Some(settings), Some(salt), Some(hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
-    let mut params = HashParams {
-        memory_kib: 0,
-        iterations: 0,
-        parallelism: 0,
-    };
+    let mut params = HashParams { memory_kib: 0, iterations: 0, parallelism: 0 };
     for setting in settings.split(',') {
         let (name, value) = setting.split_once('=')?;
         let value: u32 = value.parse().ok()?;
@@ -127,11 +104,7 @@ fn decode(phc: &str) -> Option<(HashParams, Vec<u8>, Vec<u8>)> {
             _ => return None,
         }
     }
-    Some((
-        params,
-        STANDARD_NO_PAD.decode(salt).ok()?,
-        STANDARD_NO_PAD.decode(hash).ok()?,
-    ))
+    Some((params, STANDARD_NO_PAD.decode(salt).ok()?, STANDARD_NO_PAD.decode(hash).ok()?))
 }
 
 impl PasswordHasher {
@@ -158,11 +131,8 @@ impl PasswordHasher {
         entropy.fill(&mut salt);
         let params = self.params;
         let password = Zeroizing::new(password.as_bytes().to_vec());
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let _permit =
+            self.permits.acquire().await.map_err(|error| EngineError::Internal(error.to_string()))?;
         let hash = tokio::task::spawn_blocking(move || raw_hash(params, &password, &salt))
             .await
             .map_err(|error| EngineError::Internal(error.to_string()))??;
@@ -175,11 +145,8 @@ impl PasswordHasher {
         let exists = stored.is_some();
         let phc = stored.map_or_else(|| self.dummy.as_str().to_owned(), str::to_owned);
         let password = Zeroizing::new(password.as_bytes().to_vec());
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| EngineError::Internal(error.to_string()))?;
+        let _permit =
+            self.permits.acquire().await.map_err(|error| EngineError::Internal(error.to_string()))?;
         let matches = tokio::task::spawn_blocking(move || -> Result<bool, EngineError> {
             let Some((params, salt, expected)) = decode(&phc) else {
                 return Ok(false);
@@ -200,10 +167,7 @@ const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 pub fn check_policy(policy: &PasswordPolicy, password: &str) -> Result<(), EngineError> {
     let mut broken = Vec::new();
     if password.chars().count() < policy.minimum_length as usize {
-        broken.push(format!(
-            "Password not long enough (minimum {})",
-            policy.minimum_length
-        ));
+        broken.push(format!("Password not long enough (minimum {})", policy.minimum_length));
     }
     if password.chars().count() > 256 {
         broken.push("Password is too long (maximum 256)".to_owned());
@@ -223,11 +187,7 @@ pub fn check_policy(policy: &PasswordPolicy, password: &str) -> Result<(), Engin
     if password.starts_with(' ') || password.ends_with(' ') {
         broken.push("Password must not start or end with a space".to_owned());
     }
-    if broken.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::InvalidPassword(broken.join("; ")))
-    }
+    if broken.is_empty() { Ok(()) } else { Err(EngineError::InvalidPassword(broken.join("; "))) }
 }
 
 #[cfg(test)]
@@ -236,11 +196,7 @@ mod tests {
     use crate::clock::OsEntropy;
 
     fn fast() -> HashParams {
-        HashParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        }
+        HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }
     }
 
     #[tokio::test]
@@ -252,10 +208,7 @@ mod tests {
         assert!(first.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert!(hasher.verify("Correct horse 1", Some(&first)).await.unwrap());
         assert!(!hasher.verify("correct horse 1", Some(&first)).await.unwrap());
-        assert!(
-            !hasher.verify("anything", None).await.unwrap(),
-            "no stored hash never verifies"
-        );
+        assert!(!hasher.verify("anything", None).await.unwrap(), "no stored hash never verifies");
         assert!(!hasher.verify("x", Some("$argon2id$garbage")).await.unwrap());
     }
 

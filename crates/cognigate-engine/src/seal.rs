@@ -29,9 +29,7 @@ impl Sealer {
         let key = Zeroizing::new(key.to_vec());
         let unbound = UnboundKey::new(&AES_256_GCM, &key)
             .map_err(|_| EngineError::Internal("the sealing key must be 32 bytes".to_owned()))?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
+        Ok(Self { key: LessSafeKey::new(unbound) })
     }
 
     pub fn seal(
@@ -83,10 +81,7 @@ mod tests {
             !sealed.windows(16).any(|w| w == b"JBSWY3DPEHPK3PXP"),
             "the plaintext is not in the sealed value"
         );
-        assert_eq!(
-            sealer.open("totp", &sealed).unwrap().as_slice(),
-            b"JBSWY3DPEHPK3PXP"
-        );
+        assert_eq!(sealer.open("totp", &sealed).unwrap().as_slice(), b"JBSWY3DPEHPK3PXP");
         assert!(sealer.open("signing-key", &sealed).is_err());
         assert!(Sealer::new(&[8u8; 32]).unwrap().open("totp", &sealed).is_err());
         assert!(sealer.open("totp", &sealed[..5]).is_err());

@@ -23,10 +23,7 @@ pub struct Artefact {
 
 impl Artefact {
     fn new(path: &str, contents: String) -> Self {
-        Self {
-            path: path.to_owned(),
-            contents,
-        }
+        Self { path: path.to_owned(), contents }
     }
 }
 

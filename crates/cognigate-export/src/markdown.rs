@@ -48,20 +48,12 @@ pub fn permissions_page(authorizer: &Authorizer) -> String {
         let matrix = model.matrix(pool);
         let access = model.pool(pool);
         let _ = write!(out, "\n## {} pool\n\n| permission | ", capitalize(pool.as_str()));
-        let labels: Vec<String> = matrix
-            .subjects
-            .iter()
-            .map(|s| format!("`{}`", s.label()))
-            .collect();
+        let labels: Vec<String> = matrix.subjects.iter().map(|s| format!("`{}`", s.label())).collect();
         let _ = writeln!(out, "{} | meaning |", labels.join(" | "));
         let _ = writeln!(out, "|---|{}---|", "---|".repeat(labels.len()));
         for (permission, cells) in &matrix.rows {
             let marks: Vec<&str> = cells.iter().map(|allowed| cell(*allowed)).collect();
-            let meaning = access
-                .permissions
-                .get(permission)
-                .map(|d| escape(d))
-                .unwrap_or_default();
+            let meaning = access.permissions.get(permission).map(|d| escape(d)).unwrap_or_default();
             let _ = writeln!(out, "| `{permission}` | {} | {meaning} |", marks.join(" | "));
         }
         out.push_str("\nWhy:\n\n");
@@ -85,17 +77,10 @@ pub fn permissions_page(authorizer: &Authorizer) -> String {
     out.push_str("The rules below still apply to every target (nobody acts above their rank, the last super_admin is protected).\n\n");
     let staff_roles = roles_in_display_order(&model.staff);
     let labels: Vec<String> = staff_roles.iter().map(|r| format!("`{}`", r.name)).collect();
-    let _ = writeln!(
-        out,
-        "| operation | permission | {} | what it does |",
-        labels.join(" | ")
-    );
+    let _ = writeln!(out, "| operation | permission | {} | what it does |", labels.join(" | "));
     let _ = writeln!(out, "|---|---|{}---|", "---|".repeat(labels.len()));
     for action in AdminAction::ALL {
-        let marks: Vec<&str> = staff_roles
-            .iter()
-            .map(|role| reach(authorizer, &role.name, action))
-            .collect();
+        let marks: Vec<&str> = staff_roles.iter().map(|role| reach(authorizer, &role.name, action)).collect();
         let _ = writeln!(
             out,
             "| `{}` | `{}` | {} | {} |",
@@ -119,28 +104,20 @@ pub fn permissions_page(authorizer: &Authorizer) -> String {
 /// own team and one in another team.
 fn reach(authorizer: &Authorizer, role: &str, action: AdminAction) -> &'static str {
     let model = authorizer.model();
-    let lowest = roles_in_display_order(&model.staff)
-        .last()
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
+    let lowest = roles_in_display_order(&model.staff).last().map(|r| r.name.clone()).unwrap_or_default();
     let principal = Principal::Staff(StaffIdentity {
         id: "docs-principal".into(),
         role: role.to_owned(),
         team: Some("own".into()),
         active: true,
     });
-    let context = RequestContext {
-        granted_role: Some(lowest.clone()),
-        active_super_admins: Some(2),
-    };
+    let context = RequestContext { granted_role: Some(lowest.clone()), active_super_admins: Some(2) };
     let target = |team: &str| match action {
         AdminAction::ReadAudit
         | AdminAction::ExportAudit
         | AdminAction::ReadStatus
         | AdminAction::CreateUser => Resource::Application,
-        AdminAction::ManageTeam | AdminAction::InviteStaff => Resource::Team {
-            name: team.to_owned(),
-        },
+        AdminAction::ManageTeam | AdminAction::InviteStaff => Resource::Team { name: team.to_owned() },
         AdminAction::ChangeTier => Resource::Customer(CustomerIdentity {
             id: "docs-customer".into(),
             base: model.customer.roles.keys().next().cloned().unwrap_or_default(),
@@ -155,9 +132,7 @@ fn reach(authorizer: &Authorizer, role: &str, action: AdminAction) -> &'static s
         }),
     };
     let decide = |team: &str| {
-        authorizer
-            .authorize(&principal, &Action::Admin(action), &target(team), &context)
-            .allowed
+        authorizer.authorize(&principal, &Action::Admin(action), &target(team), &context).allowed
     };
     match (decide("own"), decide("other")) {
         (true, true) => "✅",
@@ -176,11 +151,7 @@ pub fn roles_page(authorizer: &Authorizer) -> String {
         for role in roles_in_display_order(access) {
             let _ = writeln!(out, "### `{}`\n\n{}.\n", role.name, role.description);
             if let Some(rank) = role.rank {
-                let scope = if role.team_scoped {
-                    "its own team"
-                } else {
-                    "every team"
-                };
+                let scope = if role.team_scoped { "its own team" } else { "every team" };
                 let _ = writeln!(out, "- rank {rank}; reaches {scope}");
             }
             if !role.inherits.is_empty() {
@@ -222,18 +193,9 @@ pub fn environment_page() -> String {
         let _ = writeln!(out, "| `{name}` | {} |", escape(meaning));
     }
     out.push_str("\n## Configuration overrides\n\n| variable | key | type | meaning |\n|---|---|---|---|\n");
-    for key in config_keys()
-        .iter()
-        .filter(|k| !k.in_array && (!k.section || k.kind.starts_with("list")))
-    {
+    for key in config_keys().iter().filter(|k| !k.in_array && (!k.section || k.kind.starts_with("list"))) {
         let var = env_var_for_key(&key.key);
-        let _ = writeln!(
-            out,
-            "| `{var}` | `{}` | {} | {} |",
-            key.key,
-            key.kind,
-            escape(&key.description)
-        );
+        let _ = writeln!(out, "| `{var}` | `{}` | {} | {} |", key.key, key.kind, escape(&key.description));
     }
     out
 }
@@ -253,14 +215,10 @@ pub fn configuration_page(environments: &[(Environment, Config)]) -> String {
         let names: Vec<String> = environments.iter().map(|(env, _)| format!("`{env}`")).collect();
         let _ = writeln!(out, "| setting | {} |", names.join(" | "));
         let _ = writeln!(out, "|---|{}", "---|".repeat(names.len()));
-        let columns: Vec<Vec<(String, String)>> = environments
-            .iter()
-            .map(|(_, config)| settings_summary(config))
-            .collect();
-        let labels: Vec<String> = columns
-            .first()
-            .map(|c| c.iter().map(|(label, _)| label.clone()).collect())
-            .unwrap_or_default();
+        let columns: Vec<Vec<(String, String)>> =
+            environments.iter().map(|(_, config)| settings_summary(config)).collect();
+        let labels: Vec<String> =
+            columns.first().map(|c| c.iter().map(|(label, _)| label.clone()).collect()).unwrap_or_default();
         for (row, label) in labels.iter().enumerate() {
             let values: Vec<String> = columns
                 .iter()
@@ -282,11 +240,7 @@ pub fn configuration_page(environments: &[(Environment, Config)]) -> String {
             current_top = top;
         }
         let required = if key.required { "yes" } else { "" };
-        let default = key
-            .default
-            .as_deref()
-            .map(|d| format!("`{}`", escape(d)))
-            .unwrap_or_default();
+        let default = key.default.as_deref().map(|d| format!("`{}`", escape(d))).unwrap_or_default();
         let _ = writeln!(
             out,
             "| `{}` | {} | {required} | {default} | {} |",
@@ -301,15 +255,9 @@ pub fn configuration_page(environments: &[(Environment, Config)]) -> String {
 /// The settings that differ between environments, as (label, value) rows.
 fn settings_summary(config: &Config) -> Vec<(String, String)> {
     let mut rows = vec![
-        (
-            "`service.public_url`".to_owned(),
-            config.service.public_url.clone(),
-        ),
+        ("`service.public_url`".to_owned(), config.service.public_url.clone()),
         ("`store.url`".to_owned(), config.store.url.clone()),
-        (
-            "`store.cache_url`".to_owned(),
-            config.store.cache_url.clone().unwrap_or_else(|| "—".to_owned()),
-        ),
+        ("`store.cache_url`".to_owned(), config.store.cache_url.clone().unwrap_or_else(|| "—".to_owned())),
     ];
     for pool in PoolKind::ALL {
         let settings = config.pools.get(pool);
@@ -319,37 +267,24 @@ fn settings_summary(config: &Config) -> Vec<(String, String)> {
         };
         let tokens = &settings.tokens;
         rows.push((format!("`pools.{pool}.provider`"), provider));
-        rows.push((
-            format!("`pools.{pool}.mfa.mode`"),
-            format!("{:?}", settings.mfa.mode).to_lowercase(),
-        ));
+        rows.push((format!("`pools.{pool}.mfa.mode`"), format!("{:?}", settings.mfa.mode).to_lowercase()));
         rows.push((
             format!("`pools.{pool}.tokens` (access / id / refresh)"),
             format!("{} / {} / {}", tokens.access, tokens.id, tokens.refresh),
         ));
-        rows.push((
-            format!("`pools.{pool}.password.min_length`"),
-            settings.password.min_length.to_string(),
-        ));
+        rows.push((format!("`pools.{pool}.password.min_length`"), settings.password.min_length.to_string()));
     }
     rows
 }
 
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 fn code_list(items: &[String]) -> String {
     if items.is_empty() {
         return "nothing".to_owned();
     }
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
 }

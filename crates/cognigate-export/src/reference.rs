@@ -31,29 +31,21 @@ pub fn config_keys() -> Vec<ConfigKey> {
 }
 
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    match node
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/$defs/"))
-    {
+    match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
         Some(name) => root.get("$defs").and_then(|defs| defs.get(name)).unwrap_or(node),
         None => node,
     }
 }
 
 fn ref_name(node: &Value) -> Option<&str> {
-    node.get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/$defs/"))
+    node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/"))
 }
 
 /// Strips `Option`'s `null` alternative: `anyOf: [X, {type: null}]` or `type: [t, "null"]`.
 fn non_null(node: &Value) -> &Value {
     if let Some(options) = node.get("anyOf").and_then(Value::as_array) {
-        let real: Vec<&Value> = options
-            .iter()
-            .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"))
-            .collect();
+        let real: Vec<&Value> =
+            options.iter().filter(|o| o.get("type").and_then(Value::as_str) != Some("null")).collect();
         if let [only] = real.as_slice() {
             return only;
         }
@@ -81,30 +73,20 @@ fn describe_type(root: &Value, node: &Value) -> String {
         }
     }
     if let Some(values) = target.get("enum").and_then(Value::as_array) {
-        let names: Vec<String> = values
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|s| format!("`{s}`"))
-            .collect();
+        let names: Vec<String> = values.iter().filter_map(Value::as_str).map(|s| format!("`{s}`")).collect();
         return format!("one of {}", names.join(", "));
     }
     match target.get("type") {
         Some(Value::String(kind)) if kind == "array" => {
-            let items = target
-                .get("items")
-                .map(|i| describe_type(root, i))
-                .unwrap_or_else(|| "value".into());
+            let items = target.get("items").map(|i| describe_type(root, i)).unwrap_or_else(|| "value".into());
             format!("list of {items}")
         }
         Some(Value::String(kind)) if kind == "object" => "table".to_owned(),
         Some(Value::String(kind)) if kind == "integer" => "integer".to_owned(),
         Some(Value::String(kind)) => kind.clone(),
-        Some(Value::Array(kinds)) => kinds
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|k| *k != "null")
-            .collect::<Vec<_>>()
-            .join(" or "),
+        Some(Value::Array(kinds)) => {
+            kinds.iter().filter_map(Value::as_str).filter(|k| *k != "null").collect::<Vec<_>>().join(" or ")
+        }
         _ => "value".to_owned(),
     }
 }
@@ -149,11 +131,7 @@ fn walk(root: &Value, node: &Value, key: &str, keys: &mut Vec<ConfigKey>, in_arr
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         for (name, child) in properties {
-            let child_key = if key.is_empty() {
-                name.clone()
-            } else {
-                format!("{key}.{name}")
-            };
+            let child_key = if key.is_empty() { name.clone() } else { format!("{key}.{name}") };
             let before = keys.len();
             walk(root, child, &child_key, keys, in_array);
             if let Some(first) = keys.get_mut(before) {
@@ -183,15 +161,8 @@ fn entry(
     let kind = if section && target.get("type").and_then(Value::as_str) == Some("array") {
         "list of tables".to_owned()
     } else if section && target.get("additionalProperties").is_some_and(Value::is_object) {
-        let values = target
-            .get("additionalProperties")
-            .map(|v| describe_type(root, v))
-            .unwrap_or_default();
-        if values == "table" {
-            "table of tables".to_owned()
-        } else {
-            format!("table of {values}")
-        }
+        let values = target.get("additionalProperties").map(|v| describe_type(root, v)).unwrap_or_default();
+        if values == "table" { "table of tables".to_owned() } else { format!("table of {values}") }
     } else {
         describe_type(root, node)
     };
@@ -213,32 +184,17 @@ mod tests {
     #[test]
     fn lists_nested_map_and_array_keys_with_their_docs() {
         let keys = config_keys();
-        let find = |key: &str| {
-            keys.iter()
-                .find(|k| k.key == key)
-                .unwrap_or_else(|| panic!("{key} missing"))
-        };
-        assert_eq!(
-            find("pools.staff.mfa.mode").kind,
-            "one of `off`, `optional`, `required`"
-        );
+        let find = |key: &str| keys.iter().find(|k| k.key == key).unwrap_or_else(|| panic!("{key} missing"));
+        assert_eq!(find("pools.staff.mfa.mode").kind, "one of `off`, `optional`, `required`");
         assert_eq!(find("pools.customer.tokens.access").kind, "duration");
-        assert!(
-            find("pools.customer.tokens.access")
-                .description
-                .contains("5 minutes to 1 day")
-        );
-        assert_eq!(
-            find("pools.customer.cognito.client_secret").kind,
-            "secret reference"
-        );
+        assert!(find("pools.customer.tokens.access").description.contains("5 minutes to 1 day"));
+        assert_eq!(find("pools.customer.cognito.client_secret").kind, "secret reference");
         assert!(find("roles.staff.<name>.rank").description.contains("seniority"));
         assert!(find("routes[].permission").in_array);
         assert!(find("service.name").required);
         assert!(!find("store.cache_url").required);
         assert!(
-            keys.iter()
-                .all(|k| !k.description.is_empty() || k.key.contains("<name>") || k.section),
+            keys.iter().all(|k| !k.description.is_empty() || k.key.contains("<name>") || k.section),
             "{:?}",
             keys.iter()
                 .filter(|k| k.description.is_empty() && !k.section && !k.key.contains("<name>"))

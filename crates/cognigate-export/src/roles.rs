@@ -52,18 +52,12 @@ pub fn roles_json(config: &Config, authorizer: &Authorizer) -> Result<String, Ex
     let document = RolesDocument {
         comment: GENERATED,
         service: config.service_name(),
-        pools: PoolKind::ALL
-            .into_iter()
-            .map(|pool| (pool, model.pool(pool)))
-            .collect(),
+        pools: PoolKind::ALL.into_iter().map(|pool| (pool, model.pool(pool))).collect(),
         admin_actions: admin_actions(),
     };
     serde_json::to_string_pretty(&document)
         .map(|text| text + "\n")
-        .map_err(|error| ExportError::Serialize {
-            what: "roles.json",
-            message: error.to_string(),
-        })
+        .map_err(|error| ExportError::Serialize { what: "roles.json", message: error.to_string() })
 }
 
 #[derive(Serialize)]
@@ -140,8 +134,5 @@ pub fn policies_yaml(config: &Config, authorizer: &Authorizer) -> Result<String,
     };
     serde_norway::to_string(&document)
         .map(|text| format!("# {GENERATED}\n{text}"))
-        .map_err(|error| ExportError::Serialize {
-            what: "policies.yaml",
-            message: error.to_string(),
-        })
+        .map_err(|error| ExportError::Serialize { what: "policies.yaml", message: error.to_string() })
 }

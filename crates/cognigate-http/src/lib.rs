@@ -54,10 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/config", get(config_view))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
-        .route(
-            "/{pool_id}/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
+        .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
         .fallback(not_found)
         .with_state(state)
 }
@@ -68,9 +65,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
 async fn healthz() -> Json<Value> {
@@ -81,11 +76,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if state.readiness.is_ready() {
         (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not_ready" })),
-        )
-            .into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready" }))).into_response()
     }
 }
 
@@ -134,12 +125,7 @@ async fn config_view(State(state): State<AppState>) -> Json<Value> {
 
 /// The engine for a pool it serves, or a 404: only configured local pools are published.
 fn engine_for(state: &AppState, pool_id: &str) -> Option<Arc<Engine>> {
-    state
-        .local_pools
-        .iter()
-        .any(|(_, id, _)| id == pool_id)
-        .then(|| state.engine.clone())
-        .flatten()
+    state.local_pools.iter().any(|(_, id, _)| id == pool_id).then(|| state.engine.clone()).flatten()
 }
 
 async fn jwks(State(state): State<AppState>, Path(pool_id): Path<String>) -> Response {
@@ -165,19 +151,12 @@ async fn openid_configuration(State(state): State<AppState>, Path(pool_id): Path
 /// Logs the cause and answers a generic 500: internal details never reach clients.
 fn internal(error: &cognigate_engine::EngineError) -> Response {
     tracing::error!(%error, "request failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Json(json!({ "code": "INTERNAL", "message": "internal error" })),
-    )
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "code": "INTERNAL", "message": "internal error" })))
         .into_response()
 }
 
 async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "code": "NOT_FOUND", "message": "no such route" })),
-    )
-        .into_response()
+    (StatusCode::NOT_FOUND, Json(json!({ "code": "NOT_FOUND", "message": "no such route" }))).into_response()
 }
 
 #[cfg(test)]
@@ -203,10 +182,7 @@ mod tests {
     }
 
     async fn get(router: Router, path: &str) -> (StatusCode, Value) {
-        let response = router
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
@@ -229,10 +205,7 @@ mod tests {
         let (status, body) = get(router(state()), "/config").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["pools"]["staff"]["mfa"]["mode"], "required");
-        assert_eq!(
-            body["pools"]["customer"]["tiers"]["premium"][0],
-            "premium_analytics"
-        );
+        assert_eq!(body["pools"]["customer"]["tiers"]["premium"][0], "premium_analytics");
         assert!(body.get("store").is_none());
         assert!(!body.to_string().contains("sqlite://"));
     }
@@ -240,9 +213,6 @@ mod tests {
     #[tokio::test]
     async fn unknown_routes_answer_404_in_json() {
         let (status, body) = get(router(state()), "/nope").await;
-        assert_eq!(
-            (status, body["code"].as_str()),
-            (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
-        );
+        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")));
     }
 }

@@ -5,12 +5,7 @@
 //! Run: `cargo bench -p cognigate-policy --bench authorize`. Criterion prints the median time per decision
 //! and, as `thrpt`, decisions per second.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::hint::black_box;
 
@@ -45,15 +40,8 @@ fn bench(c: &mut Criterion) {
         active: true,
     });
     let disable = Action::Admin(AdminAction::DisableUser);
-    let staff_context = RequestContext {
-        granted_role: None,
-        active_super_admins: Some(2),
-    };
-    assert!(
-        authorizer
-            .authorize(&manager, &disable, &member, &staff_context)
-            .allowed
-    );
+    let staff_context = RequestContext { granted_role: None, active_super_admins: Some(2) };
+    assert!(authorizer.authorize(&manager, &disable, &member, &staff_context).allowed);
 
     let dealer = Principal::Customer(CustomerIdentity {
         id: "c".into(),
@@ -63,11 +51,7 @@ fn bench(c: &mut Criterion) {
     });
     let analytics = Action::Permission("premium_analytics".into());
     let customer_context = RequestContext::default();
-    assert!(
-        authorizer
-            .authorize(&dealer, &analytics, &Resource::Application, &customer_context)
-            .allowed
-    );
+    assert!(authorizer.authorize(&dealer, &analytics, &Resource::Application, &customer_context).allowed);
 
     let mut group = c.benchmark_group("authorize");
     group.throughput(Throughput::Elements(1));

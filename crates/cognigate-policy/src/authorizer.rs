@@ -65,10 +65,8 @@ impl Authorizer {
         let policies = named_policies(&policy_text)?;
         let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
         if !result.validation_passed() {
-            let errors: Vec<String> = result
-                .validation_errors()
-                .map(|error| format!("  - {error}"))
-                .collect();
+            let errors: Vec<String> =
+                result.validation_errors().map(|error| format!("  - {error}")).collect();
             return Err(PolicyError::Validation(errors.join("\n")));
         }
         let actions = action_entities(&model).map_err(PolicyError::Entities)?;
@@ -162,48 +160,31 @@ impl Authorizer {
         for team in teams {
             entities.push(Entity::new_no_attrs(uid("Team", team)?, HashSet::new()));
         }
-        let action_entity = self
-            .actions
-            .get(action.id())
-            .ok_or_else(|| format!("unknown action `{}`", action.id()))?;
+        let action_entity =
+            self.actions.get(action.id()).ok_or_else(|| format!("unknown action `{}`", action.id()))?;
         let action_uid = action_entity.uid();
         entities.push(action_entity.clone());
         let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
 
         let mut pairs: Vec<(String, RestrictedExpression)> = Vec::new();
         if let Some(role) = &context.granted_role {
-            let rank = self
-                .model
-                .staff_rank(role)
-                .ok_or_else(|| format!("unknown staff role `{role}`"))?;
+            let rank = self.model.staff_rank(role).ok_or_else(|| format!("unknown staff role `{role}`"))?;
             pairs.push(("granted_rank".to_owned(), RestrictedExpression::new_long(rank)));
         }
         if let Some(count) = context.active_super_admins {
             let count = i64::try_from(count).map_err(|_| "active_super_admins is out of range".to_owned())?;
-            pairs.push((
-                "active_super_admins".to_owned(),
-                RestrictedExpression::new_long(count),
-            ));
+            pairs.push(("active_super_admins".to_owned(), RestrictedExpression::new_long(count)));
         }
         let cedar_context = Context::from_pairs(pairs).map_err(|error| error.to_string())?;
-        let request = Request::new(
-            principal_uid,
-            action_uid,
-            resource_uid,
-            cedar_context,
-            Some(&self.schema),
-        )
-        .map_err(|error| format!("the request does not fit the schema: {error}"))?;
+        let request =
+            Request::new(principal_uid, action_uid, resource_uid, cedar_context, Some(&self.schema))
+                .map_err(|error| format!("the request does not fit the schema: {error}"))?;
         let response = self.engine.is_authorized(&request, &self.policies, &entities);
         let mut policies: Vec<String> = response.diagnostics().reason().map(PolicyId::to_string).collect();
         policies.sort();
         let errors: Vec<String> = response.diagnostics().errors().map(ToString::to_string).collect();
         let allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
-        Ok(Decision {
-            allowed,
-            policies,
-            errors,
-        })
+        Ok(Decision { allowed, policies, errors })
     }
 
     /// The role (or tier) itself and every role it inherits from.
@@ -229,24 +210,16 @@ impl Authorizer {
         }
         let mut parents = self.ancestors("CustomerRole", &customer.base)?;
         for tier in &customer.tiers {
-            let definition = access
-                .tiers
-                .get(tier)
-                .ok_or_else(|| format!("unknown customer tier `{tier}`"))?;
+            let definition =
+                access.tiers.get(tier).ok_or_else(|| format!("unknown customer tier `{tier}`"))?;
             // A tier only counts over a base type it applies to.
             if definition.applies_to.contains(&customer.base) {
                 parents.extend(self.ancestors("CustomerTier", tier)?);
             }
         }
         let attrs = HashMap::from([
-            (
-                "base".to_owned(),
-                RestrictedExpression::new_string(customer.base.clone()),
-            ),
-            (
-                "active".to_owned(),
-                RestrictedExpression::new_bool(customer.active),
-            ),
+            ("base".to_owned(), RestrictedExpression::new_string(customer.base.clone())),
+            ("active".to_owned(), RestrictedExpression::new_bool(customer.active)),
         ]);
         Entity::new(uid("Customer", &customer.id)?, attrs, parents).map_err(|error| error.to_string())
     }
@@ -260,18 +233,9 @@ impl Authorizer {
             .ok_or_else(|| format!("unknown staff role `{}`", staff.role))?;
         let mut parents = self.ancestors("StaffRole", &staff.role)?;
         let mut attrs = HashMap::from([
-            (
-                "role".to_owned(),
-                RestrictedExpression::new_string(staff.role.clone()),
-            ),
-            (
-                "rank".to_owned(),
-                RestrictedExpression::new_long(role.rank.unwrap_or_default()),
-            ),
-            (
-                "team_scoped".to_owned(),
-                RestrictedExpression::new_bool(role.team_scoped),
-            ),
+            ("role".to_owned(), RestrictedExpression::new_string(staff.role.clone())),
+            ("rank".to_owned(), RestrictedExpression::new_long(role.rank.unwrap_or_default())),
+            ("team_scoped".to_owned(), RestrictedExpression::new_bool(role.team_scoped)),
             ("active".to_owned(), RestrictedExpression::new_bool(staff.active)),
         ]);
         if let Some(team) = &staff.team {
@@ -295,10 +259,7 @@ fn type_name(name: &str) -> Result<EntityTypeName, String> {
 }
 
 fn uid(entity_type: &str, id: &str) -> Result<EntityUid, String> {
-    Ok(EntityUid::from_type_name_and_id(
-        type_name(entity_type)?,
-        EntityId::new(id),
-    ))
+    Ok(EntityUid::from_type_name_and_id(type_name(entity_type)?, EntityId::new(id)))
 }
 
 /// Parses the policy text and renames each policy to its `@id` annotation, so decisions name policies
@@ -309,13 +270,9 @@ fn named_policies(text: &str) -> Result<PolicySet, PolicyError> {
     for policy in parsed.policies() {
         let id = policy
             .annotation("id")
-            .ok_or_else(|| PolicyError::MissingId {
-                policy: policy.to_string(),
-            })?
+            .ok_or_else(|| PolicyError::MissingId { policy: policy.to_string() })?
             .to_owned();
-        named
-            .add(policy.new_id(PolicyId::new(&id)))
-            .map_err(|_| PolicyError::DuplicateId(id.clone()))?;
+        named.add(policy.new_id(PolicyId::new(&id))).map_err(|_| PolicyError::DuplicateId(id.clone()))?;
     }
     Ok(named)
 }
@@ -325,14 +282,9 @@ fn action_entities(model: &AccessModel) -> Result<HashMap<String, Entity>, Strin
     generate::action_groups(model)
         .into_iter()
         .map(|(action, _, groups)| {
-            let parents = groups
-                .iter()
-                .map(|group| uid("Action", group))
-                .collect::<Result<HashSet<_>, _>>()?;
-            Ok((
-                action.clone(),
-                Entity::new_no_attrs(uid("Action", &action)?, parents),
-            ))
+            let parents =
+                groups.iter().map(|group| uid("Action", group)).collect::<Result<HashSet<_>, _>>()?;
+            Ok((action.clone(), Entity::new_no_attrs(uid("Action", &action)?, parents)))
         })
         .collect()
 }

@@ -25,23 +25,12 @@ pub fn rules(text: &str) -> Vec<Rule> {
                 comment_closed = false;
             }
             comment.push(remark.trim());
-        } else if let Some(id) = line
-            .strip_prefix("@id(\"")
-            .and_then(|rest| rest.strip_suffix("\")"))
-        {
+        } else if let Some(id) = line.strip_prefix("@id(\"").and_then(|rest| rest.strip_suffix("\")")) {
             comment_closed = true;
             pending_id = Some(id.to_owned());
         } else if let Some(id) = pending_id.take() {
-            let effect = if line.starts_with("permit") {
-                "permit"
-            } else {
-                "forbid"
-            };
-            rules.push(Rule {
-                id,
-                effect: effect.to_owned(),
-                description: comment.join(" "),
-            });
+            let effect = if line.starts_with("permit") { "permit" } else { "forbid" };
+            rules.push(Rule { id, effect: effect.to_owned(), description: comment.join(" ") });
         } else if line.is_empty() {
             comment_closed = true;
         }
@@ -59,21 +48,12 @@ mod tests {
         assert!(rules.len() >= 9);
         for rule in &rules {
             assert!(!rule.description.is_empty(), "{} has no comment", rule.id);
-            assert_eq!(
-                rule.effect, "forbid",
-                "hand-written rules only narrow: {}",
-                rule.id
-            );
+            assert_eq!(rule.effect, "forbid", "hand-written rules only narrow: {}", rule.id);
         }
-        let shared: Vec<&Rule> = rules
-            .iter()
-            .filter(|r| r.id.ends_with("above_rank") && r.id.contains("_grant_"))
-            .collect();
+        let shared: Vec<&Rule> =
+            rules.iter().filter(|r| r.id.ends_with("above_rank") && r.id.contains("_grant_")).collect();
         assert_eq!(shared.len(), 1);
-        let invite = rules
-            .iter()
-            .find(|r| r.id == "staff.no_invite_above_rank")
-            .unwrap();
+        let invite = rules.iter().find(|r| r.id == "staff.no_invite_above_rank").unwrap();
         assert_eq!(
             invite.description, shared[0].description,
             "a comment describes every policy up to the next one"

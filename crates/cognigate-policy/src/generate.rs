@@ -102,34 +102,17 @@ pub fn schema(model: &AccessModel) -> String {
     let descriptions: std::collections::BTreeMap<&str, &str> = PoolKind::ALL
         .into_iter()
         .flat_map(|pool| {
-            model
-                .pool(pool)
-                .permissions
-                .iter()
-                .map(|(name, text)| (name.as_str(), text.as_str()))
+            model.pool(pool).permissions.iter().map(|(name, text)| (name.as_str(), text.as_str()))
         })
-        .chain(
-            AdminAction::ALL
-                .into_iter()
-                .map(|action| (action.id(), action.description())),
-        )
+        .chain(AdminAction::ALL.into_iter().map(|action| (action.id(), action.description())))
         .collect();
     out.push_str(
         "\n  // Permissions of both pools, then the admin operations in the permission that governs each.\n",
     );
     for (action, direct, _) in action_groups(model) {
         let groups: Vec<String> = direct.iter().map(|group| quote(group)).collect();
-        let _ = writeln!(
-            out,
-            "  // {}",
-            descriptions.get(action.as_str()).copied().unwrap_or_default()
-        );
-        let _ = writeln!(
-            out,
-            "  action {} in [{}] {applies};",
-            quote(&action),
-            groups.join(", ")
-        );
+        let _ = writeln!(out, "  // {}", descriptions.get(action.as_str()).copied().unwrap_or_default());
+        let _ = writeln!(out, "  action {} in [{}] {applies};", quote(&action), groups.join(", "));
     }
     out.push_str("}\n");
     out
@@ -160,14 +143,7 @@ pub fn matrix_policies(model: &AccessModel) -> String {
         }
         for tier in access.tiers.values() {
             let id = format!("matrix.{pool}.tier.{}", tier.name);
-            permit(
-                &mut out,
-                &id,
-                "CustomerTier",
-                &tier.name,
-                &tier.description,
-                &tier.permissions,
-            );
+            permit(&mut out, &id, "CustomerTier", &tier.name, &tier.description, &tier.permissions);
         }
     }
     out
@@ -181,10 +157,8 @@ fn permit(
     description: &str,
     permissions: &[String],
 ) {
-    let actions: Vec<String> = permissions
-        .iter()
-        .map(|p| format!("Cognigate::Action::{}", quote(p)))
-        .collect();
+    let actions: Vec<String> =
+        permissions.iter().map(|p| format!("Cognigate::Action::{}", quote(p))).collect();
     let _ = writeln!(out, "\n// {name}: {description}");
     let _ = writeln!(out, "@id({})", quote(id));
     let _ = writeln!(
@@ -206,16 +180,8 @@ mod tests {
 
     #[test]
     fn the_configuration_reserves_every_action_group_name() {
-        for group in [
-            CUSTOMER_POOL_GROUP,
-            STAFF_POOL_GROUP,
-            MUTATING_GROUP,
-            PEOPLE_GROUP,
-        ] {
-            assert!(
-                cognigate_config::RESERVED_PERMISSION_NAMES.contains(&group),
-                "{group}"
-            );
+        for group in [CUSTOMER_POOL_GROUP, STAFF_POOL_GROUP, MUTATING_GROUP, PEOPLE_GROUP] {
+            assert!(cognigate_config::RESERVED_PERMISSION_NAMES.contains(&group), "{group}");
         }
     }
 

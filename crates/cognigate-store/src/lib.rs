@@ -57,27 +57,17 @@ fn data<T: DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError> {
 
 /// Attributes as filters compare them: usernames and emails case-insensitively.
 fn value_key(name: &str, value: &str) -> String {
-    if name == "email" || name == "username" {
-        value.to_lowercase()
-    } else {
-        value.to_owned()
-    }
+    if name == "email" || name == "username" { value.to_lowercase() } else { value.to_owned() }
 }
 
 /// The rows a user gets in `user_attributes`: its attributes and the pseudo-attributes filters accept.
 fn filter_rows(user: &User) -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = user
-        .attributes
-        .iter()
-        .map(|(name, value)| (name.clone(), value_key(name, value)))
-        .collect();
+    let mut rows: Vec<(String, String)> =
+        user.attributes.iter().map(|(name, value)| (name.clone(), value_key(name, value))).collect();
     rows.push(("username".to_owned(), value_key("username", &user.username)));
     rows.push(("sub".to_owned(), user.sub.clone()));
     rows.push(("cognito:user_status".to_owned(), user.status.as_str().to_owned()));
-    rows.push((
-        "status".to_owned(),
-        if user.enabled { "Enabled" } else { "Disabled" }.to_owned(),
-    ));
+    rows.push(("status".to_owned(), if user.enabled { "Enabled" } else { "Disabled" }.to_owned()));
     rows
 }
 
@@ -87,32 +77,20 @@ impl SqlStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
-            if let Some(parent) = std::path::Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
+            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(backend)?;
             }
             (Dialect::Sqlite, format!("sqlite://{path}?mode=rwc"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_owned())
         } else {
-            return Err(StoreError::Backend(format!(
-                "unsupported store URL scheme in `{url}`"
-            )));
+            return Err(StoreError::Backend(format!("unsupported store URL scheme in `{url}`")));
         };
         let max = if dialect == Dialect::Sqlite { 4 } else { 16 };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .connect(&connect_url)
-            .await
-            .map_err(backend)?;
+        let pool = AnyPoolOptions::new().max_connections(max).connect(&connect_url).await.map_err(backend)?;
         if dialect == Dialect::Sqlite {
             // WAL lets readers work while a writer commits; the mode is stored in the database file.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await
-                .map_err(backend)?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(backend)?;
         }
         migrations::run(&pool, dialect).await?;
         Ok(Self { pool, dialect })
@@ -195,10 +173,8 @@ impl Store for SqlStore {
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
-        let rows = sqlx::query("SELECT data FROM pools ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows =
+            sqlx::query("SELECT data FROM pools ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(data).collect()
     }
 
@@ -218,13 +194,11 @@ impl Store for SqlStore {
             "signing_keys",
             "outbox",
         ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE pool_id = $1"
-            )))
-            .bind(pool_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE pool_id = $1")))
+                .bind(pool_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
         }
         sqlx::query("DELETE FROM pools WHERE id = $1")
             .bind(pool_id)
@@ -324,23 +298,15 @@ impl Store for SqlStore {
 
     async fn delete_user(&self, pool_id: &str, sub: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        for table in [
-            "users",
-            "user_attributes",
-            "user_groups",
-            "codes",
-            "sessions",
-            "lockouts",
-            "refresh_tokens",
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE pool_id = $1 AND sub = $2"
-            )))
-            .bind(pool_id)
-            .bind(sub)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        for table in
+            ["users", "user_attributes", "user_groups", "codes", "sessions", "lockouts", "refresh_tokens"]
+        {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE pool_id = $1 AND sub = $2")))
+                .bind(pool_id)
+                .bind(sub)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
     }

@@ -10,11 +10,8 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use crate::Dialect;
 
 const SQLITE: &[(i64, &str, &str)] = &[(1, "engine", include_str!("../migrations/sqlite/0001_engine.sql"))];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "engine",
-    include_str!("../migrations/postgres/0001_engine.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] =
+    &[(1, "engine", include_str!("../migrations/postgres/0001_engine.sql"))];
 
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);
@@ -47,11 +44,6 @@ pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
         Dialect::Sqlite => Embedded(SQLITE),
         Dialect::Postgres => Embedded(POSTGRES),
     };
-    let migrator = Migrator::new(source)
-        .await
-        .map_err(|error| StoreError::Backend(error.to_string()))?;
-    migrator
-        .run(pool)
-        .await
-        .map_err(|error| StoreError::Backend(format!("migration failed: {error}")))
+    let migrator = Migrator::new(source).await.map_err(|error| StoreError::Backend(error.to_string()))?;
+    migrator.run(pool).await.map_err(|error| StoreError::Backend(format!("migration failed: {error}")))
 }

@@ -113,10 +113,7 @@ fn generate(dir: &Path, count: usize) {
     let write = |name: &str, value: &Value| {
         std::fs::write(dir.join(name), serde_json::to_vec_pretty(value).unwrap()).unwrap();
     };
-    write(
-        "jwks.json",
-        &serde_json::to_value(JwkSet::from_signing_keys([&key])).unwrap(),
-    );
+    write("jwks.json", &serde_json::to_value(JwkSet::from_signing_keys([&key])).unwrap());
     write("tokens.json", &json!(tokens));
     write(
         "meta.json",
@@ -165,10 +162,7 @@ fn measure(count: usize, work: impl FnOnce()) -> Rate {
     work();
     let wall = start.elapsed().as_secs_f64();
     let cpu = (thread_cpu_ns() - cpu_start) as f64 / 1e9;
-    Rate {
-        wall: count as f64 / wall,
-        cpu: count as f64 / cpu,
-    }
+    Rate { wall: count as f64 / wall, cpu: count as f64 / cpu }
 }
 
 /// What `verify.mjs` writes.
@@ -201,10 +195,7 @@ fn verifier(jwks: &JwkSet, cache_capacity: usize) -> Verifier {
     Verifier::builder(Arc::new(StaticJwksSource::with_set(issuer(), jwks.clone())))
         .audience(Audience::access(issuer(), [CLIENT_ID]))
         .revocation(revocations)
-        .options(VerifierOptions {
-            token_cache_capacity: cache_capacity,
-            ..VerifierOptions::default()
-        })
+        .options(VerifierOptions { token_cache_capacity: cache_capacity, ..VerifierOptions::default() })
         .build()
         .unwrap()
 }
@@ -234,11 +225,7 @@ fn run(dir: &Path, n: usize) -> RustResult {
     verify_n(&churning, 2 * tokens.len()); // warm-up
     let before = churning.stats().signature_checks;
     let first_seen = measure(n, || verify_n(&churning, n));
-    assert_eq!(
-        churning.stats().signature_checks - before,
-        n as u64,
-        "every verification missed"
-    );
+    assert_eq!(churning.stats().signature_checks - before, n as u64, "every verification missed");
 
     // Repeated: a cache large enough for every token, warmed.
     let warm = verifier(&jwks, 10_000);
@@ -272,12 +259,10 @@ fn run(dir: &Path, n: usize) -> RustResult {
 
 /// Prints the comparison over `rounds` alternating rounds of Node and of `run`.
 fn report(dir: &Path, rounds: usize) {
-    let node: Vec<NodeResult> = (1..=rounds)
-        .map(|i| read_json(&dir.join(format!("node-{i}.json"))))
-        .collect();
-    let rust: Vec<RustResult> = (1..=rounds)
-        .map(|i| read_json(&dir.join(format!("rust-{i}.json"))))
-        .collect();
+    let node: Vec<NodeResult> =
+        (1..=rounds).map(|i| read_json(&dir.join(format!("node-{i}.json")))).collect();
+    let rust: Vec<RustResult> =
+        (1..=rounds).map(|i| read_json(&dir.join(format!("rust-{i}.json")))).collect();
     let (aws, ours) = (&node[0], &rust[0]);
     println!();
     println!(
@@ -290,59 +275,27 @@ fn report(dir: &Path, rounds: usize) {
         ours.n, ours.repeated_n
     );
     println!();
-    println!(
-        "{:<58} {:>10} {:>9} {:>12}",
-        "", "tokens/s", "ns/token", "per CPU s"
-    );
+    println!("{:<58} {:>10} {:>9} {:>12}", "", "tokens/s", "ns/token", "per CPU s");
     let row = |name: &str, wall: Vec<f64>, cpu: Vec<f64>| {
         let wall = median(wall);
-        println!(
-            "{name:<58} {wall:>10.0} {:>9.0} {:>12.0}",
-            1e9 / wall,
-            median(cpu)
-        );
+        println!("{name:<58} {wall:>10.0} {:>9.0} {:>12.0}", 1e9 / wall, median(cpu));
     };
     row(
-        &format!(
-            "aws-jwt-verify {} verifySync (Node {})",
-            aws.aws_jwt_verify, aws.node
-        ),
+        &format!("aws-jwt-verify {} verifySync (Node {})", aws.aws_jwt_verify, aws.node),
         node.iter().map(|r| r.tokens_per_s).collect(),
         node.iter().map(|r| r.tokens_per_cpu_s).collect(),
     );
     let ours_row = |name: &str, pick: fn(&RustResult) -> Rate| {
-        row(
-            name,
-            rust.iter().map(|r| pick(r).wall).collect(),
-            rust.iter().map(|r| pick(r).cpu).collect(),
-        );
+        row(name, rust.iter().map(|r| pick(r).wall).collect(), rust.iter().map(|r| pick(r).cpu).collect());
     };
     ours_row("cognigate-token first-seen", |r| r.first_seen);
-    ours_row("cognigate-token repeated (token cache + revocation check)", |r| {
-        r.repeated
-    });
-    ours_row("jsonwebtoken 11.1, cached DecodingKey (reference)", |r| {
-        r.jsonwebtoken
-    });
+    ours_row("cognigate-token repeated (token cache + revocation check)", |r| r.repeated);
+    ours_row("jsonwebtoken 11.1, cached DecodingKey (reference)", |r| r.jsonwebtoken);
 
     let line = |name: &str, goal: &str, pick: fn(&RustResult) -> Rate| {
-        let wall: Vec<f64> = node
-            .iter()
-            .zip(&rust)
-            .map(|(n, r)| pick(r).wall / n.tokens_per_s)
-            .collect();
-        let cpu: Vec<f64> = node
-            .iter()
-            .zip(&rust)
-            .map(|(n, r)| pick(r).cpu / n.tokens_per_cpu_s)
-            .collect();
-        let each = |values: &[f64]| {
-            values
-                .iter()
-                .map(|v| format!("{v:.2}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let wall: Vec<f64> = node.iter().zip(&rust).map(|(n, r)| pick(r).wall / n.tokens_per_s).collect();
+        let cpu: Vec<f64> = node.iter().zip(&rust).map(|(n, r)| pick(r).cpu / n.tokens_per_cpu_s).collect();
+        let each = |values: &[f64]| values.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(" ");
         println!(
             "{name:<36} {:>6.2}x wall [{}]  {:>6.2}x CPU [{}]  (goal {goal})",
             median(wall.clone()),
@@ -357,10 +310,7 @@ fn report(dir: &Path, rounds: usize) {
 }
 
 #[derive(Deserialize)]
-#[allow(
-    dead_code,
-    reason = "deserialised to pay the same cost as the other verifiers"
-)]
+#[allow(dead_code, reason = "deserialised to pay the same cost as the other verifiers")]
 struct ReferenceClaims {
     sub: String,
     iss: String,
@@ -380,12 +330,7 @@ fn jsonwebtoken_reference(jwks: &JwkSet, tokens: &[String], n: usize) -> Rate {
     let keys: Vec<(String, DecodingKey)> = jwks
         .keys
         .iter()
-        .map(|jwk| {
-            (
-                jwk.kid.clone(),
-                DecodingKey::from_rsa_components(&jwk.n, &jwk.e).unwrap(),
-            )
-        })
+        .map(|jwk| (jwk.kid.clone(), DecodingKey::from_rsa_components(&jwk.n, &jwk.e).unwrap()))
         .collect();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[issuer()]);

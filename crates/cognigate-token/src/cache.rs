@@ -80,22 +80,14 @@ struct Entries {
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            inner: RwLock::new(Entries::default()),
-        }
+        Self { capacity, inner: RwLock::new(Entries::default()) }
     }
 
     pub(crate) fn get(&self, key: &TokenDigest) -> Option<VerifiedToken> {
         if self.capacity == 0 {
             return None;
         }
-        self.inner
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map
-            .get(key)
-            .cloned()
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).map.get(key).cloned()
     }
 
     pub(crate) fn insert(&self, key: TokenDigest, token: VerifiedToken) {
@@ -125,11 +117,7 @@ impl TokenCache {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.inner
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map
-            .len()
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).map.len()
     }
 }
 

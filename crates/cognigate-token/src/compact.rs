@@ -28,10 +28,7 @@ pub fn sign<C: Serialize + ?Sized>(key: &SigningKey, claims: &C) -> Result<Strin
         alg: &'static str,
         kid: &'a str,
     }
-    let header = serde_json::to_vec(&Header {
-        alg: RS256,
-        kid: key.kid(),
-    })?;
+    let header = serde_json::to_vec(&Header { alg: RS256, kid: key.kid() })?;
     let payload = serde_json::to_vec(claims)?;
     if payload.first() != Some(&b'{') {
         return Err(SignError::NotAnObject);
@@ -60,9 +57,7 @@ pub(crate) struct Parts<'a> {
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, VerifyError> {
     let mut dots = token.match_indices('.').map(|(index, _)| index);
     let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(VerifyError::Malformed(
-            "a token has exactly three dot-separated parts",
-        ));
+        return Err(VerifyError::Malformed("a token has exactly three dot-separated parts"));
     };
     let header = &token[..first];
     let payload = &token[first + 1..second];
@@ -73,12 +68,7 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, VerifyError> {
     if signature.is_empty() {
         return Err(VerifyError::Malformed("missing signature"));
     }
-    Ok(Parts {
-        header,
-        payload,
-        signing_input: &token[..second],
-        signature,
-    })
+    Ok(Parts { header, payload, signing_input: &token[..second], signature })
 }
 
 /// Decodes base64url without padding; rejects `=`, `+`, `/`, whitespace and non-canonical trailing bits.
@@ -140,9 +130,7 @@ pub(crate) fn parse_payload(bytes: &[u8]) -> Result<Map<String, Value>, VerifyEr
     match serde_json::from_slice::<StrictValue>(bytes) {
         Ok(StrictValue(Value::Object(map))) => Ok(map),
         Ok(_) => Err(VerifyError::Malformed("the payload is not a JSON object")),
-        Err(_) => Err(VerifyError::Malformed(
-            "the payload is not valid JSON without duplicate keys",
-        )),
+        Err(_) => Err(VerifyError::Malformed("the payload is not valid JSON without duplicate keys")),
     }
 }
 
@@ -251,15 +239,11 @@ mod tests {
             .unwrap(),
             "k"
         );
-        for alg in [
-            "none", "None", "NONE", "nOnE", "HS256", "RS384", "RS512", "PS256", "ES256", "rs256", "",
-        ] {
+        for alg in ["none", "None", "NONE", "nOnE", "HS256", "RS384", "RS512", "PS256", "ES256", "rs256", ""]
+        {
             let header = format!(r#"{{"alg":"{alg}","kid":"k"}}"#);
             assert!(
-                matches!(
-                    parse_header(header.as_bytes()),
-                    Err(VerifyError::UnsupportedAlgorithm)
-                ),
+                matches!(parse_header(header.as_bytes()), Err(VerifyError::UnsupportedAlgorithm)),
                 "{alg}"
             );
         }
@@ -276,10 +260,7 @@ mod tests {
             r#"["RS256"]"#,
             r#"{"alg":"RS256","kid":"k"} x"#,
         ] {
-            assert!(
-                matches!(parse_header(bad.as_bytes()), Err(VerifyError::Malformed(_))),
-                "{bad}"
-            );
+            assert!(matches!(parse_header(bad.as_bytes()), Err(VerifyError::Malformed(_))), "{bad}");
         }
         let long = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(129));
         assert!(parse_header(long.as_bytes()).is_err());

@@ -49,10 +49,7 @@ impl HttpJwksSource {
 
     /// A source using a caller-built client (its own timeouts and proxy settings).
     pub fn with_client(client: reqwest::Client) -> Self {
-        Self {
-            client,
-            max_bytes: DEFAULT_MAX_JWKS_BYTES,
-        }
+        Self { client, max_bytes: DEFAULT_MAX_JWKS_BYTES }
     }
 
     /// Changes the body size limit.
@@ -81,13 +78,8 @@ impl JwksSource for HttpJwksSource {
         if response.status() != reqwest::StatusCode::OK {
             return Err(JwksError::Status(response.status().as_u16()));
         }
-        let too_large = JwksError::TooLarge {
-            limit: self.max_bytes,
-        };
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_bytes as u64)
-        {
+        let too_large = JwksError::TooLarge { limit: self.max_bytes };
+        if response.content_length().is_some_and(|len| len > self.max_bytes as u64) {
             return Err(too_large);
         }
         let mut body = Vec::new();
@@ -124,18 +116,12 @@ impl StaticJwksSource {
 
     /// Sets (replaces) the key set of `issuer`.
     pub fn set(&self, issuer: impl Into<String>, set: JwkSet) {
-        self.sets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(issuer.into(), set);
+        self.sets.write().unwrap_or_else(PoisonError::into_inner).insert(issuer.into(), set);
     }
 
     /// Removes the key set of `issuer`; later fetches fail.
     pub fn remove(&self, issuer: &str) {
-        self.sets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(issuer);
+        self.sets.write().unwrap_or_else(PoisonError::into_inner).remove(issuer);
     }
 
     /// How many times [`JwksSource::fetch`] was called.

@@ -33,9 +33,7 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -162,9 +160,7 @@ pub struct JwkSet {
 impl JwkSet {
     /// The set publishing the public halves of `keys`, in order.
     pub fn from_signing_keys<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> Self {
-        Self {
-            keys: keys.into_iter().map(|key| key.jwk.clone()).collect(),
-        }
+        Self { keys: keys.into_iter().map(|key| key.jwk.clone()).collect() }
     }
 
     /// The key with this `kid`, if any.
@@ -182,10 +178,8 @@ mod tests {
         let key = SigningKey::generate().unwrap();
         assert_eq!(key.kid().len(), 22);
         let json = serde_json::to_string(&JwkSet::from_signing_keys([&key])).unwrap();
-        let expected_prefix = format!(
-            r#"{{"keys":[{{"alg":"RS256","e":"AQAB","kid":"{}","kty":"RSA","n":""#,
-            key.kid()
-        );
+        let expected_prefix =
+            format!(r#"{{"keys":[{{"alg":"RS256","e":"AQAB","kid":"{}","kty":"RSA","n":""#, key.kid());
         assert!(json.starts_with(&expected_prefix), "{json}");
         assert!(json.ends_with(r#"","use":"sig"}]}"#), "{json}");
         // 2048-bit modulus: 256 bytes = 342 base64url characters.
@@ -210,17 +204,11 @@ mod tests {
 
     #[test]
     fn import_rejects_garbage_and_bad_kids() {
-        assert!(matches!(
-            SigningKey::from_pkcs8_der("k", b"not a key"),
-            Err(KeyError::Rejected(_))
-        ));
+        assert!(matches!(SigningKey::from_pkcs8_der("k", b"not a key"), Err(KeyError::Rejected(_))));
         let key = SigningKey::generate().unwrap();
         let der = key.to_pkcs8_der().unwrap();
         for kid in ["", "a\nb", &"k".repeat(129)] {
-            assert!(matches!(
-                SigningKey::from_pkcs8_der(kid, &der),
-                Err(KeyError::InvalidKid(_))
-            ));
+            assert!(matches!(SigningKey::from_pkcs8_der(kid, &der), Err(KeyError::InvalidKid(_))));
         }
     }
 

@@ -6,8 +6,7 @@
 //! 1. length limit and compact form (three parts), then the verified-token cache (SHA-256 of the token,
 //!    whose prefix state also serves the RSA verification) → on a hit only time and revocation are
 //!    checked;
-//! 2. header (`alg` exactly RS256, string `kid`, no `crit`), payload JSON (no duplicate
-//!    keys);
+//! 2. header (`alg` exactly RS256, string `kid`, no `crit`), payload JSON (no duplicate keys);
 //! 3. `iss` must be configured and `token_use` configured for that issuer — before any key work;
 //! 4. the key from the issuer's cached JWKS by `kid` (refetch on an unknown `kid`, at most once per
 //!    refetch floor per issuer), then the RS256 signature;
@@ -71,10 +70,7 @@ impl Audience {
 
     /// ID tokens of `issuer` for `client_ids`.
     pub fn id(issuer: impl Into<String>, client_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self {
-            token_use: TokenUse::Id,
-            ..Self::access(issuer, client_ids)
-        }
+        Self { token_use: TokenUse::Id, ..Self::access(issuer, client_ids) }
     }
 }
 
@@ -297,17 +293,9 @@ impl VerifierBuilder {
             return Err(ConfigError::NoAudiences);
         }
         let range = |option, ok: bool, reason| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::Option { option, reason })
-            }
+            if ok { Ok(()) } else { Err(ConfigError::Option { option, reason }) }
         };
-        range(
-            "leeway",
-            options.leeway <= Duration::from_secs(300),
-            "at most 300 s",
-        )?;
+        range("leeway", options.leeway <= Duration::from_secs(300), "at most 300 s")?;
         range(
             "refetch_floor",
             options.refetch_floor >= Duration::from_secs(1)
@@ -316,9 +304,7 @@ impl VerifierBuilder {
         )?;
         range(
             "jwks_max_age",
-            options
-                .jwks_max_age
-                .is_none_or(|age| age >= options.refetch_floor),
+            options.jwks_max_age.is_none_or(|age| age >= options.refetch_floor),
             "at least the refetch floor",
         )?;
         range(
@@ -326,11 +312,7 @@ impl VerifierBuilder {
             (256..=1024 * 1024).contains(&options.max_token_len),
             "between 256 bytes and 1 MiB",
         )?;
-        range(
-            "token_cache_capacity",
-            options.token_cache_capacity <= 10_000_000,
-            "at most 10,000,000",
-        )?;
+        range("token_cache_capacity", options.token_cache_capacity <= 10_000_000, "at most 10,000,000")?;
 
         let mut issuers: Vec<IssuerState> = Vec::new();
         let mut audiences: Vec<AudienceState> = Vec::new();
@@ -360,10 +342,7 @@ impl VerifierBuilder {
                     issuers.len() - 1
                 }
             };
-            audiences.push(AudienceState {
-                audience: Arc::new(audience),
-                issuer,
-            });
+            audiences.push(AudienceState { audience: Arc::new(audience), issuer });
         }
         Ok(Verifier {
             leeway: options.leeway.as_secs(),
@@ -404,10 +383,7 @@ pub struct Verifier {
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field(
-                "audiences",
-                &self.audiences.iter().map(|a| &*a.audience).collect::<Vec<_>>(),
-            )
+            .field("audiences", &self.audiences.iter().map(|a| &*a.audience).collect::<Vec<_>>())
             .field("options", &self.options)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
@@ -465,28 +441,17 @@ enum KeyEntry {
 impl KeySet {
     fn from_jwks(set: &JwkSet, generation: u64, fetched_at: u64) -> Result<Self, JwksError> {
         if set.keys.len() > MAX_KEYS_PER_SET {
-            return Err(JwksError::TooManyKeys {
-                count: set.keys.len(),
-                limit: MAX_KEYS_PER_SET,
-            });
+            return Err(JwksError::TooManyKeys { count: set.keys.len(), limit: MAX_KEYS_PER_SET });
         }
         let mut keys = std::collections::HashMap::with_capacity(set.keys.len());
         for jwk in &set.keys {
             if check_kid(&jwk.kid).is_err() {
                 continue;
             }
-            let entry = if keys.contains_key(&jwk.kid) {
-                KeyEntry::Unusable
-            } else {
-                parse_jwk(jwk)
-            };
+            let entry = if keys.contains_key(&jwk.kid) { KeyEntry::Unusable } else { parse_jwk(jwk) };
             keys.insert(jwk.kid.clone(), entry);
         }
-        Ok(Self {
-            generation,
-            fetched_at,
-            keys,
-        })
+        Ok(Self { generation, fetched_at, keys })
     }
 }
 
@@ -532,10 +497,7 @@ impl Verifier {
     /// The [`VerifyError`] naming the first check that failed.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         if token.len() > self.max_token_len {
-            return Err(VerifyError::TooLarge {
-                len: token.len(),
-                limit: self.max_token_len,
-            });
+            return Err(VerifyError::TooLarge { len: token.len(), limit: self.max_token_len });
         }
         let now = self.clock.now();
         let parts = compact::split(token)?;
@@ -633,15 +595,13 @@ impl Verifier {
         let mut buffer = [0u8; MAX_SIGNATURE_LEN];
         let signature = compact::decode_signature(parts.signature, &mut buffer)?;
         self.signature_checks.fetch_add(1, Ordering::Relaxed);
-        key.verify_digest_sig(&signed_part.finish(), signature)
-            .map_err(|_| VerifyError::BadSignature)?;
+        key.verify_digest_sig(&signed_part.finish(), signature).map_err(|_| VerifyError::BadSignature)?;
 
         typed_claims(claims, &audience.audience)
     }
 
     fn is_stale(&self, keys: &KeySet, now: u64) -> bool {
-        self.max_age
-            .is_some_and(|max_age| now >= keys.fetched_at.saturating_add(max_age))
+        self.max_age.is_some_and(|max_age| now >= keys.fetched_at.saturating_add(max_age))
     }
 
     /// The issuer's key set that should hold `kid`, refetching as the cache policy allows.
@@ -657,10 +617,7 @@ impl Verifier {
             // unreachable the cached key keeps working.
             if self.is_stale(&current, now)
                 && let Ok(mut state) = issuer.refresh.try_lock()
-                && self
-                    .refresh_if_allowed(issuer, &mut state, current.generation, now)
-                    .await
-                    .is_ok()
+                && self.refresh_if_allowed(issuer, &mut state, current.generation, now).await.is_ok()
             {
                 return Ok(issuer.snapshot());
             }
@@ -668,8 +625,7 @@ impl Verifier {
         }
         let outcome = {
             let mut state = issuer.refresh.lock().await;
-            self.refresh_if_allowed(issuer, &mut state, current.generation, now)
-                .await
+            self.refresh_if_allowed(issuer, &mut state, current.generation, now).await
         };
         let fresh = issuer.snapshot();
         if fresh.keys.contains_key(kid) {
@@ -693,14 +649,10 @@ impl Verifier {
         if issuer.snapshot().generation != observed_generation {
             return Ok(());
         }
-        if state
-            .last_attempt
-            .is_some_and(|last| now < last.saturating_add(self.floor))
-        {
+        if state.last_attempt.is_some_and(|last| now < last.saturating_add(self.floor)) {
             return Ok(());
         }
-        self.fetch_and_store(issuer, state, observed_generation, now)
-            .await
+        self.fetch_and_store(issuer, state, observed_generation, now).await
     }
 
     async fn fetch_and_store(
@@ -715,10 +667,8 @@ impl Verifier {
         let set = self.source.fetch(&issuer.issuer).await?;
         let next = KeySet::from_jwks(&set, observed_generation.saturating_add(1), now)?;
         let previous = issuer.snapshot();
-        let dropped_a_key = previous
-            .keys
-            .keys()
-            .any(|kid| !matches!(next.keys.get(kid), Some(KeyEntry::Rs256(_))));
+        let dropped_a_key =
+            previous.keys.keys().any(|kid| !matches!(next.keys.get(kid), Some(KeyEntry::Rs256(_))));
         *issuer.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
         if dropped_a_key {
             self.cache.clear();
@@ -856,10 +806,7 @@ pub(crate) mod tests {
         assert!(str_claim(map.get("d"), "d").is_err());
         assert!(matches!(
             required(str_claim(None, "zz").unwrap(), "zz"),
-            Err(VerifyError::InvalidClaim {
-                claim: "zz",
-                reason: "missing"
-            })
+            Err(VerifyError::InvalidClaim { claim: "zz", reason: "missing" })
         ));
     }
 
@@ -867,66 +814,38 @@ pub(crate) mod tests {
     fn builder_rejects_bad_configuration() {
         let source: Arc<dyn JwksSource> = Arc::new(crate::StaticJwksSource::new());
         let build = |audiences: Vec<Audience>, options: VerifierOptions| {
-            Verifier::builder(Arc::clone(&source))
-                .audiences(audiences)
-                .options(options)
-                .build()
-                .map(|_| ())
+            Verifier::builder(Arc::clone(&source)).audiences(audiences).options(options).build().map(|_| ())
         };
         let ok = || vec![Audience::access("https://i", ["c"])];
         assert_eq!(build(ok(), VerifierOptions::default()), Ok(()));
-        assert_eq!(
-            build(vec![], VerifierOptions::default()),
-            Err(ConfigError::NoAudiences)
-        );
+        assert_eq!(build(vec![], VerifierOptions::default()), Err(ConfigError::NoAudiences));
         assert_eq!(
             build(vec![Audience::access("", ["c"])], VerifierOptions::default()),
             Err(ConfigError::EmptyIssuer)
         );
         assert!(matches!(
-            build(
-                vec![Audience::access("https://i", Vec::<String>::new())],
-                VerifierOptions::default()
-            ),
+            build(vec![Audience::access("https://i", Vec::<String>::new())], VerifierOptions::default()),
             Err(ConfigError::NoClientIds { .. })
         ));
         assert!(matches!(
             build(
-                vec![
-                    Audience::access("https://i", ["a"]),
-                    Audience::access("https://i", ["b"])
-                ],
+                vec![Audience::access("https://i", ["a"]), Audience::access("https://i", ["b"])],
                 VerifierOptions::default()
             ),
             Err(ConfigError::DuplicateAudience { .. })
         ));
         assert_eq!(
             build(
-                vec![
-                    Audience::access("https://i", ["a"]),
-                    Audience::id("https://i", ["b"])
-                ],
+                vec![Audience::access("https://i", ["a"]), Audience::id("https://i", ["b"])],
                 VerifierOptions::default()
             ),
             Ok(())
         );
         for options in [
-            VerifierOptions {
-                leeway: Duration::from_secs(301),
-                ..VerifierOptions::default()
-            },
-            VerifierOptions {
-                refetch_floor: Duration::ZERO,
-                ..VerifierOptions::default()
-            },
-            VerifierOptions {
-                jwks_max_age: Some(Duration::from_secs(5)),
-                ..VerifierOptions::default()
-            },
-            VerifierOptions {
-                max_token_len: 10,
-                ..VerifierOptions::default()
-            },
+            VerifierOptions { leeway: Duration::from_secs(301), ..VerifierOptions::default() },
+            VerifierOptions { refetch_floor: Duration::ZERO, ..VerifierOptions::default() },
+            VerifierOptions { jwks_max_age: Some(Duration::from_secs(5)), ..VerifierOptions::default() },
+            VerifierOptions { max_token_len: 10, ..VerifierOptions::default() },
         ] {
             assert!(matches!(build(ok(), options), Err(ConfigError::Option { .. })));
         }
@@ -960,9 +879,7 @@ pub(crate) mod tests {
         for kid in ["rs384", "enc", "small", "ec", key.kid()] {
             assert!(matches!(parsed.keys.get(kid), Some(KeyEntry::Unusable)), "{kid}");
         }
-        let too_many = JwkSet {
-            keys: vec![key.jwk().clone(); MAX_KEYS_PER_SET + 1],
-        };
+        let too_many = JwkSet { keys: vec![key.jwk().clone(); MAX_KEYS_PER_SET + 1] };
         assert!(KeySet::from_jwks(&too_many, 1, 0).is_err());
     }
 }

@@ -10,12 +10,7 @@ use cognigate_config::Environment;
 #[command(name = "cognigate", version, about, long_about = None)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(
-        long,
-        global = true,
-        env = "COGNIGATE_CONFIG",
-        default_value = "cognigate.toml"
-    )]
+    #[arg(long, global = true, env = "COGNIGATE_CONFIG", default_value = "cognigate.toml")]
     pub config: PathBuf,
 
     /// The environment: dev, staging or prod (selects [environments.<env>] and its rules).

@@ -16,9 +16,7 @@ use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, OutboxArgs, 
 
 pub fn init_tracing(cli: &Cli) {
     let filter = EnvFilter::try_from_env("COGNIGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // Outside dev, logs are one JSON object per line, ready for CloudWatch.
     if matches!(cli.command, Command::Serve(_)) && cli.env.unwrap_or_default() != Environment::Dev {
         builder.json().init();
@@ -45,14 +43,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn load(path: &Path, environment: Environment) -> Result<Config> {
-    let vars: Vec<(String, String)> = std::env::vars()
-        .filter(|(name, _)| name.starts_with("COGNIGATE_"))
-        .collect();
-    let config = cognigate_config::load_file(
-        path,
-        environment,
-        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    )?;
+    let vars: Vec<(String, String)> =
+        std::env::vars().filter(|(name, _)| name.starts_with("COGNIGATE_")).collect();
+    let config =
+        cognigate_config::load_file(path, environment, vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     Ok(config)
 }
 
@@ -86,19 +80,12 @@ fn config_check(path: &Path, environment: Option<Environment>) -> Result<ExitCod
             }
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn config_show(path: &Path, environment: Environment) -> Result<ExitCode> {
     let config = load(path, environment)?;
-    print!(
-        "{}",
-        toml::to_string_pretty(&config).context("cannot render the configuration")?
-    );
+    print!("{}", toml::to_string_pretty(&config).context("cannot render the configuration")?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -140,25 +127,16 @@ fn docs(path: &Path, args: &DocsArgs) -> Result<ExitCode> {
     let stale: Vec<String> = artefacts
         .iter()
         .filter(|artefact| {
-            std::fs::read_to_string(args.out.join(&artefact.path))
-                .ok()
-                .as_deref()
+            std::fs::read_to_string(args.out.join(&artefact.path)).ok().as_deref()
                 != Some(artefact.contents.as_str())
         })
         .map(|artefact| args.out.join(&artefact.path).display().to_string())
         .collect();
     if stale.is_empty() {
-        println!(
-            "{} generated pages in {} are current",
-            artefacts.len(),
-            args.out.display()
-        );
+        println!("{} generated pages in {} are current", artefacts.len(), args.out.display());
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!(
-            "these pages differ from what `cognigate docs` generates from {}:",
-            path.display()
-        );
+        eprintln!("these pages differ from what `cognigate docs` generates from {}:", path.display());
         for page in &stale {
             eprintln!("  {page}");
         }
@@ -169,13 +147,9 @@ fn docs(path: &Path, args: &DocsArgs) -> Result<ExitCode> {
 
 fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<ExitCode> {
     let (config, authorizer) = load_with_policies(path, environment)?;
-    let listen = args
-        .listen
-        .clone()
-        .unwrap_or_else(|| config.service.listen.clone());
-    let address: SocketAddr = listen
-        .parse()
-        .with_context(|| format!("`{listen}` is not a socket address"))?;
+    let listen = args.listen.clone().unwrap_or_else(|| config.service.listen.clone());
+    let address: SocketAddr =
+        listen.parse().with_context(|| format!("`{listen}` is not a socket address"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let parts = crate::runtime::start(&config).await?;
@@ -190,11 +164,8 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             .with_context(|| format!("cannot listen on {address}"))?;
         let bound = listener.local_addr()?;
         let readiness = Readiness::default();
-        let local_pools = parts
-            .pools
-            .iter()
-            .map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone()))
-            .collect();
+        let local_pools =
+            parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
         let state = AppState {
             config: Arc::new(config),
             environment,
@@ -221,9 +192,7 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
 
 fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<ExitCode> {
     let config = load(path, environment)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let messages = runtime.block_on(async {
         let store = cognigate_store::SqlStore::open(&config.store.url).await?;
         cognigate_engine::store::Store::list_outbox(&store, args.to.as_deref(), args.limit).await
@@ -232,10 +201,7 @@ fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<Ex
         println!("the outbox is empty");
     }
     for message in messages {
-        println!(
-            "--- {} · to {} · {} · {}",
-            message.id, message.recipient, message.kind, message.subject
-        );
+        println!("--- {} · to {} · {} · {}", message.id, message.recipient, message.kind, message.subject);
         println!("{}", message.body.trim_end());
     }
     Ok(ExitCode::SUCCESS)

@@ -1,10 +1,7 @@
 //! The `cognigate` command: parses the command line, loads the configuration, and hands over to the
 //! libraries. Nothing here decides anything; it wires and reports.
 
-#![allow(
-    clippy::print_stdout,
-    reason = "a command-line tool reports on standard output"
-)]
+#![allow(clippy::print_stdout, reason = "a command-line tool reports on standard output")]
 
 mod cli;
 mod commands;

@@ -39,11 +39,7 @@ pub struct Runtime {
 /// A stable identifier made from the installation's name and a label, in `alphabet`.
 fn stable_id(service: &str, label: &str, alphabet: &[u8], len: usize) -> String {
     let digest = Sha256::digest(format!("cognigate/{service}/{label}").as_bytes());
-    digest
-        .iter()
-        .take(len)
-        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
-        .collect()
+    digest.iter().take(len).map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()])).collect()
 }
 
 /// The pool id the embedded engine gives a configured pool: `local_` and 9 characters, like Cognito's.
@@ -61,12 +57,7 @@ pub fn pool_id(config: &Config, kind: PoolKind) -> String {
 
 /// The app client id of a configured pool: 26 lowercase letters and digits, like Cognito's.
 pub fn client_id(config: &Config, kind: PoolKind) -> String {
-    stable_id(
-        &config.service.name,
-        &format!("{kind}/client"),
-        b"abcdefghijklmnopqrstuvwxyz0123456789",
-        26,
-    )
+    stable_id(&config.service.name, &format!("{kind}/client"), b"abcdefghijklmnopqrstuvwxyz0123456789", 26)
 }
 
 fn new_pool(config: &Config, kind: PoolKind) -> NewPool {
@@ -165,9 +156,7 @@ fn sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = options.open(&path).with_context(|| format!("cannot create {}", path.display()))?;
     std::io::Write::write_all(&mut file, &key)?;
     Ok(key)
 }
@@ -197,20 +186,13 @@ impl Triggers for ClaimsTrigger {
             map.insert("team".to_owned(), Value::String(team));
         }
         map.insert("permissions".to_owned(), json!(claims.permissions));
-        Ok(ExtraClaims {
-            access: map.clone(),
-            id: map,
-        })
+        Ok(ExtraClaims { access: map.clone(), id: map })
     }
 }
 
 /// Opens the store and the engine, and makes sure every `local` pool of the configuration exists.
 pub async fn start(config: &Config) -> Result<Runtime> {
-    let store = Arc::new(
-        SqlStore::open(&config.store.url)
-            .await
-            .with_context(|| "cannot open the store")?,
-    );
+    let store = Arc::new(SqlStore::open(&config.store.url).await.with_context(|| "cannot open the store")?);
     let local: Vec<PoolKind> = PoolKind::ALL
         .into_iter()
         .filter(|kind| config.pools.get(*kind).provider == ProviderKind::Local)
@@ -224,10 +206,7 @@ pub async fn start(config: &Config) -> Result<Runtime> {
         entropy: entropy.clone(),
         hasher: PasswordHasher::new(HashParams::default(), concurrency, entropy.as_ref())?,
         sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
-        triggers: Arc::new(ClaimsTrigger {
-            model: AccessModel::from_config(config),
-            pools: pools_by_id,
-        }),
+        triggers: Arc::new(ClaimsTrigger { model: AccessModel::from_config(config), pools: pools_by_id }),
         public_url: config.service.public_url.clone(),
         region: "local".to_owned(),
         session_ttl_secs: 180,
@@ -235,14 +214,8 @@ pub async fn start(config: &Config) -> Result<Runtime> {
     let mut pools = Vec::new();
     for kind in local {
         let pool = engine.ensure_user_pool(new_pool(config, kind)).await?;
-        let client = engine
-            .ensure_user_pool_client(&pool.id, new_client(config, kind))
-            .await?;
-        pools.push(LocalPool {
-            kind,
-            pool_id: pool.id,
-            client_id: client.id,
-        });
+        let client = engine.ensure_user_pool_client(&pool.id, new_client(config, kind)).await?;
+        pools.push(LocalPool { kind, pool_id: pool.id, client_id: client.id });
     }
     Ok(Runtime { engine, pools })
 }

@@ -1,12 +1,7 @@
 //! Configuration: the shipped file loads in every environment, and each class of mistake is refused with an
 //! error that names the key.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use cognigate_config::{ConfigError, Environment, MfaMode, Origin, ProviderKind, load_from_str};
 
@@ -32,10 +27,7 @@ fn error_after(edit: impl Fn(&str) -> String, env: Environment, vars: &[(&str, &
 
 fn replace(from: &'static str, to: &'static str) -> impl Fn(&str) -> String {
     move |source: &str| {
-        assert!(
-            source.contains(from),
-            "the shipped file no longer contains {from:?}"
-        );
+        assert!(source.contains(from), "the shipped file no longer contains {from:?}");
         source.replacen(from, to, 1)
     }
 }
@@ -43,16 +35,10 @@ fn replace(from: &'static str, to: &'static str) -> impl Fn(&str) -> String {
 fn assert_names(error: &ConfigError, key: &str, words: &str) {
     let text = error.to_string();
     assert!(
-        error
-            .issues()
-            .iter()
-            .any(|issue| issue.key == key && issue.message.contains(words)),
+        error.issues().iter().any(|issue| issue.key == key && issue.message.contains(words)),
         "expected an issue for `{key}` containing {words:?}, got:\n{text}"
     );
-    assert!(
-        text.contains(key),
-        "the rendered error must name the key:\n{text}"
-    );
+    assert!(text.contains(key), "the rendered error must name the key:\n{text}");
 }
 
 #[test]
@@ -77,10 +63,7 @@ fn environment_sections_are_laid_over_the_file() {
     assert!(prod.store.url.starts_with("postgres://"));
     assert_eq!(prod.pools.staff.tokens.access.as_secs(), 600);
     // Keys the section does not mention keep the file's value.
-    assert_eq!(
-        prod.pools.staff.password.min_length,
-        dev.pools.staff.password.min_length
-    );
+    assert_eq!(prod.pools.staff.password.min_length, dev.pools.staff.password.min_length);
 }
 
 #[test]
@@ -89,10 +72,7 @@ fn environment_variables_override_any_key_with_typed_values() {
         SHIPPED,
         Environment::Dev,
         &[
-            (
-                "COGNIGATE_STORE__URL",
-                "postgres://cognigate@127.0.0.1:5432/cognigate",
-            ),
+            ("COGNIGATE_STORE__URL", "postgres://cognigate@127.0.0.1:5432/cognigate"),
             ("COGNIGATE_POOLS__CUSTOMER__PASSWORD__MIN_LENGTH", "12"),
             ("COGNIGATE_POOLS__CUSTOMER__MFA__MODE", "required"),
             ("COGNIGATE_POOLS__CUSTOMER__TOKENS__ACCESS", "30m"),
@@ -110,60 +90,37 @@ fn environment_variables_override_any_key_with_typed_values() {
 
 #[test]
 fn a_misspelt_key_is_named_with_its_full_path() {
-    let error = error_after(
-        replace("min_length = 10", "min_lenght = 10"),
-        Environment::Dev,
-        &[],
-    );
-    assert_names(
-        &error,
-        "pools.customer.password.min_lenght",
-        "unknown key `min_lenght`",
-    );
-    assert!(
-        error.to_string().contains("min_length"),
-        "the error lists the expected keys: {error}"
-    );
+    let error = error_after(replace("min_length = 10", "min_lenght = 10"), Environment::Dev, &[]);
+    assert_names(&error, "pools.customer.password.min_lenght", "unknown key `min_lenght`");
+    assert!(error.to_string().contains("min_length"), "the error lists the expected keys: {error}");
 }
 
 #[test]
 fn a_misspelt_environment_variable_is_named() {
-    let error = error_after(
-        |s| s.to_owned() + "\n",
-        Environment::Dev,
-        &[("COGNIGATE_STORE__URLL", "x")],
-    );
+    let error = error_after(|s| s.to_owned() + "\n", Environment::Dev, &[("COGNIGATE_STORE__URLL", "x")]);
     assert_eq!(error.issues().len(), 1, "{error}");
-    assert_eq!(
-        error.issues()[0].origin,
-        Origin::EnvVar("COGNIGATE_STORE__URLL".into())
-    );
+    assert_eq!(error.issues()[0].origin, Origin::EnvVar("COGNIGATE_STORE__URLL".into()));
     assert!(error.to_string().contains("COGNIGATE_STORE__URLL"), "{error}");
 }
 
 #[test]
+fn an_unknown_top_level_variable_is_named_once() {
+    let error =
+        error_after(|s| s.to_owned() + "\n", Environment::Dev, &[("COGNIGATE_REQUIRE_POSTGRES", "1")]);
+    assert_eq!(error.issues()[0].key, "require_postgres", "{error}");
+}
+
+#[test]
 fn a_wrong_type_is_named() {
-    let error = error_after(
-        replace("max_failures = 5", "max_failures = \"five\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("max_failures = 5", "max_failures = \"five\""), Environment::Dev, &[]);
     assert_names(&error, "pools.customer.lockout.max_failures", "invalid type");
-    let error = error_after(
-        replace("access = \"1h\"", "access = \"soon\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("access = \"1h\"", "access = \"soon\""), Environment::Dev, &[]);
     assert_names(&error, "pools.customer.tokens.access", "not a duration");
 }
 
 #[test]
 fn an_unknown_enum_value_is_named() {
-    let error = error_after(
-        replace("mode = \"optional\"", "mode = \"sometimes\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("mode = \"optional\"", "mode = \"sometimes\""), Environment::Dev, &[]);
     assert_names(&error, "pools.customer.mfa.mode", "unknown variant `sometimes`");
 }
 
@@ -177,13 +134,7 @@ fn staff_mfa_off_is_refused_in_staging_and_prod_but_allowed_in_dev() {
     // Dev may relax it, but then the staff MFA onboarding gate is impossible and says so.
     let error = error_after(&edit, Environment::Dev, &[]);
     assert_names(&error, "pools.staff.onboarding.gates.*", "MFA is off");
-    assert!(
-        !error
-            .issues()
-            .iter()
-            .any(|issue| issue.key == "pools.staff.mfa.mode"),
-        "{error}"
-    );
+    assert!(!error.issues().iter().any(|issue| issue.key == "pools.staff.mfa.mode"), "{error}");
 }
 
 #[test]
@@ -195,9 +146,7 @@ fn an_override_that_breaks_a_rule_names_its_variable() {
     );
     assert_names(&error, "pools.staff.mfa.mode", "must be \"required\"");
     assert!(
-        error
-            .to_string()
-            .contains("set by the environment variable COGNIGATE_POOLS__STAFF__MFA__MODE"),
+        error.to_string().contains("set by the environment variable COGNIGATE_POOLS__STAFF__MFA__MODE"),
         "{error}"
     );
 }
@@ -209,11 +158,7 @@ fn an_access_token_outliving_the_refresh_token_is_refused() {
         Environment::Dev,
         &[("COGNIGATE_POOLS__STAFF__TOKENS__ACCESS", "2h")],
     );
-    assert_names(
-        &error,
-        "pools.staff.tokens.access",
-        "would outlive the refresh token",
-    );
+    assert_names(&error, "pools.staff.tokens.access", "would outlive the refresh token");
 }
 
 #[test]
@@ -226,51 +171,30 @@ fn an_environment_section_that_breaks_a_rule_is_named() {
         Environment::Prod,
         &[],
     );
-    assert_names(
-        &error,
-        "pools.staff.tokens.refresh",
-        "outside 1 hour to 3650 days",
-    );
-    assert!(
-        error.to_string().contains("(set in [environments.prod])"),
-        "{error}"
-    );
+    assert_names(&error, "pools.staff.tokens.refresh", "outside 1 hour to 3650 days");
+    assert!(error.to_string().contains("(set in [environments.prod])"), "{error}");
 }
 
 #[test]
 fn token_lifetimes_outside_cognitos_ranges_are_refused() {
-    let error = error_after(
-        replace("access = \"15m\"", "access = \"1m\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("access = \"15m\"", "access = \"1m\""), Environment::Dev, &[]);
     assert_names(&error, "pools.staff.tokens.access", "outside 5 minutes to 1 day");
 }
 
 #[test]
 fn a_route_naming_an_unknown_permission_is_refused() {
     let error = error_after(
-        replace(
-            "permission = \"premium_analytics\"",
-            "permission = \"premium_analitics\"",
-        ),
+        replace("permission = \"premium_analytics\"", "permission = \"premium_analitics\""),
         Environment::Dev,
         &[],
     );
-    assert_names(
-        &error,
-        "routes[3].permission",
-        "unknown customer permission `premium_analitics`",
-    );
+    assert_names(&error, "routes[3].permission", "unknown customer permission `premium_analitics`");
 }
 
 #[test]
 fn a_route_naming_the_other_pools_permission_is_refused() {
     let error = error_after(
-        replace(
-            "permission = \"financial_access\"",
-            "permission = \"premium_analytics\"",
-        ),
+        replace("permission = \"financial_access\"", "permission = \"premium_analytics\""),
         Environment::Dev,
         &[],
     );
@@ -307,20 +231,12 @@ fn a_role_granting_an_unknown_permission_is_refused() {
         Environment::Dev,
         &[],
     );
-    assert_names(
-        &error,
-        "roles.staff.team_member.permissions",
-        "unknown staff permission `sales_managment`",
-    );
+    assert_names(&error, "roles.staff.team_member.permissions", "unknown staff permission `sales_managment`");
 }
 
 #[test]
 fn a_missing_staff_permission_or_super_admin_is_refused() {
-    let error = error_after(
-        replace("sales_management = \"Sales operations\"\n", ""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("sales_management = \"Sales operations\"\n", ""), Environment::Dev, &[]);
     assert_names(&error, "permissions.staff.sales_management", "is missing");
     let error = error_after(replace("rank = 40", "rank = 25"), Environment::Dev, &[]);
     assert_names(&error, "roles.staff.admin.rank", "lower than super_admin");
@@ -329,24 +245,14 @@ fn a_missing_staff_permission_or_super_admin_is_refused() {
 #[test]
 fn a_secret_in_the_file_is_refused_without_echoing_it() {
     let error = error_after(
-        replace(
-            "webhook = { env = \"COGNIGATE_SECRET_WEBHOOK\" }",
-            "webhook = \"whsec_live_123\"",
-        ),
+        replace("webhook = { env = \"COGNIGATE_SECRET_WEBHOOK\" }", "webhook = \"whsec_live_123\""),
         Environment::Dev,
         &[],
     );
-    assert_names(
-        &error,
-        "secrets.webhook",
-        "secrets are never written in the configuration file",
-    );
+    assert_names(&error, "secrets.webhook", "secrets are never written in the configuration file");
     assert!(!error.to_string().contains("whsec_live_123"), "{error}");
     let error = error_after(
-        replace(
-            "url = \"sqlite://.cognigate/cognigate.db\"",
-            "url = \"postgres://app:s3cret@db/app\"",
-        ),
+        replace("url = \"sqlite://.cognigate/cognigate.db\"", "url = \"postgres://app:s3cret@db/app\""),
         Environment::Dev,
         &[],
     );
@@ -355,11 +261,7 @@ fn a_secret_in_the_file_is_refused_without_echoing_it() {
 
 #[test]
 fn staff_self_sign_up_is_refused() {
-    let error = error_after(
-        replace("sign_up = \"admin_only\"", "sign_up = \"self\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("sign_up = \"admin_only\"", "sign_up = \"self\""), Environment::Dev, &[]);
     assert_names(&error, "pools.staff.sign_up", "admin_only");
 }
 
@@ -370,58 +272,32 @@ fn a_cognito_pool_without_its_settings_is_refused() {
         Environment::Dev,
         &[("COGNIGATE_POOLS__CUSTOMER__PROVIDER", "cognito")],
     );
-    assert_names(
-        &error,
-        "pools.customer.cognito",
-        "is required when provider = \"cognito\"",
-    );
+    assert_names(&error, "pools.customer.cognito", "is required when provider = \"cognito\"");
 }
 
 #[test]
 fn bad_custom_attribute_rules_are_refused() {
-    let error = error_after(
-        replace("pattern = \"^[^<>]*$\"", "pattern = \"^[\""),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("pattern = \"^[^<>]*$\"", "pattern = \"^[\""), Environment::Dev, &[]);
     assert_names(
         &error,
         "pools.customer.custom_attributes.display_name.pattern",
         "not a valid regular expression",
     );
     let error = error_after(
-        replace(
-            "[pools.customer.custom_attributes.vat_number]",
-            "[pools.customer.custom_attributes.role]",
-        ),
+        replace("[pools.customer.custom_attributes.vat_number]", "[pools.customer.custom_attributes.role]"),
         Environment::Dev,
         &[],
     );
-    assert_names(
-        &error,
-        "pools.customer.custom_attributes.role",
-        "managed by cognigate",
-    );
+    assert_names(&error, "pools.customer.custom_attributes.role", "managed by cognigate");
 }
 
 #[test]
 fn an_unknown_environment_and_an_onboarding_gate_for_an_unknown_role_are_refused() {
-    let error = error_after(
-        replace("[environments.dev]", "[environments.qa]"),
-        Environment::Dev,
-        &[],
-    );
+    let error = error_after(replace("[environments.dev]", "[environments.qa]"), Environment::Dev, &[]);
     assert_names(&error, "environments.qa", "unknown environment");
-    let error = error_after(
-        replace("dealer = [\"approval\"]", "deeler = [\"approval\"]"),
-        Environment::Dev,
-        &[],
-    );
-    assert_names(
-        &error,
-        "pools.customer.onboarding.gates.deeler",
-        "is not \"*\" or a customer role or tier",
-    );
+    let error =
+        error_after(replace("dealer = [\"approval\"]", "deeler = [\"approval\"]"), Environment::Dev, &[]);
+    assert_names(&error, "pools.customer.onboarding.gates.deeler", "is not \"*\" or a customer role or tier");
 }
 
 #[test]
@@ -433,18 +309,11 @@ fn bad_route_patterns_and_rates_are_refused() {
     );
     assert_names(&error, "routes[2].path", "** may only be the last segment");
     let error = error_after(
-        replace(
-            "register = { per_address = \"10/min\" }",
-            "register = { per_address = \"10/fortnight\" }",
-        ),
+        replace("register = { per_address = \"10/min\" }", "register = { per_address = \"10/fortnight\" }"),
         Environment::Dev,
         &[],
     );
-    assert_names(
-        &error,
-        "rate_limits.customer.register.per_address",
-        "is not a rate",
-    );
+    assert_names(&error, "rate_limits.customer.register.per_address", "is not a rate");
 }
 
 #[test]

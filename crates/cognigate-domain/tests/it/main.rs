@@ -1,11 +1,6 @@
 //! The access model and the token claims, from the shipped configuration.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::collections::BTreeMap;
 
@@ -22,10 +17,7 @@ fn model() -> AccessModel {
 }
 
 fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 #[test]
@@ -34,11 +26,7 @@ fn inheritance_is_resolved() {
     let dealer = &model.customer.roles["dealer"].effective;
     assert!(dealer.contains("listing_create") && dealer.contains("dealer_bulk_listing"));
     let super_admin = &model.staff.roles["super_admin"].effective;
-    assert_eq!(
-        super_admin.len(),
-        9,
-        "super_admin holds every staff permission through inheritance"
-    );
+    assert_eq!(super_admin.len(), 9, "super_admin holds every staff permission through inheritance");
     assert!(!model.staff.roles["admin"].effective.contains("system_config"));
 }
 
@@ -54,17 +42,10 @@ fn premium_customers_get_their_base_permissions_plus_premium() {
     assert_eq!(claims.role.as_deref(), Some("dealer"));
     assert_eq!(claims.tiers, ["premium"]);
     for permission in ["dealer_bulk_listing", "listing_create", "premium_analytics"] {
-        assert!(
-            claims.permissions.contains(&permission.to_owned()),
-            "{permission}"
-        );
+        assert!(claims.permissions.contains(&permission.to_owned()), "{permission}");
     }
-    let plain = identity_claims(
-        &model,
-        PoolKind::Customer,
-        &attrs(&[("custom:base_type", "individual")]),
-        &[],
-    );
+    let plain =
+        identity_claims(&model, PoolKind::Customer, &attrs(&[("custom:base_type", "individual")]), &[]);
     assert!(plain.tiers.is_empty());
     assert!(!plain.permissions.contains(&"premium_analytics".to_owned()));
 }
@@ -78,41 +59,16 @@ fn staff_claims_come_from_admin_written_attributes_then_groups() {
         &attrs(&[("custom:role", "manager"), ("custom:team", "alpha")]),
         &[],
     );
-    assert_eq!(
-        (claims.role.as_deref(), claims.team.as_deref()),
-        (Some("manager"), Some("alpha"))
-    );
+    assert_eq!((claims.role.as_deref(), claims.team.as_deref()), (Some("manager"), Some("alpha")));
     assert!(claims.permissions.contains(&"user_management".to_owned()));
-    let from_groups = identity_claims(
-        &model,
-        PoolKind::Staff,
-        &BTreeMap::new(),
-        &["team_member".into(), "admin".into()],
-    );
-    assert_eq!(
-        from_groups.role.as_deref(),
-        Some("admin"),
-        "the most senior group wins"
-    );
-    let unknown = identity_claims(
-        &model,
-        PoolKind::Staff,
-        &attrs(&[("custom:role", "root")]),
-        &["admin".into()],
-    );
-    assert_eq!(
-        unknown.role, None,
-        "an unknown role in the attribute grants nothing, even with groups"
-    );
+    let from_groups =
+        identity_claims(&model, PoolKind::Staff, &BTreeMap::new(), &["team_member".into(), "admin".into()]);
+    assert_eq!(from_groups.role.as_deref(), Some("admin"), "the most senior group wins");
+    let unknown =
+        identity_claims(&model, PoolKind::Staff, &attrs(&[("custom:role", "root")]), &["admin".into()]);
+    assert_eq!(unknown.role, None, "an unknown role in the attribute grants nothing, even with groups");
     assert!(unknown.permissions.is_empty());
-    let customer_as_staff = identity_claims(
-        &model,
-        PoolKind::Customer,
-        &attrs(&[("custom:base_type", "super_admin")]),
-        &[],
-    );
-    assert_eq!(
-        customer_as_staff.role, None,
-        "a staff role name means nothing in the customer pool"
-    );
+    let customer_as_staff =
+        identity_claims(&model, PoolKind::Customer, &attrs(&[("custom:base_type", "super_admin")]), &[]);
+    assert_eq!(customer_as_staff.role, None, "a staff role name means nothing in the customer pool");
 }

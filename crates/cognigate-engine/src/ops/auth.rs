@@ -47,9 +47,7 @@ impl Engine {
             "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(EngineError::InvalidParameter(format!(
                 "{auth_flow} is not supported by the embedded engine"
             ))),
-            _ => Err(EngineError::InvalidParameter(format!(
-                "Unknown AuthFlow {auth_flow}"
-            ))),
+            _ => Err(EngineError::InvalidParameter(format!("Unknown AuthFlow {auth_flow}"))),
         }
     }
 
@@ -72,9 +70,7 @@ impl Engine {
                 self.password_auth(client_id, parameters, Caller::Admin).await
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_auth(client_id, parameters).await,
-            _ => Err(EngineError::InvalidParameter(format!(
-                "Unknown AuthFlow {auth_flow}"
-            ))),
+            _ => Err(EngineError::InvalidParameter(format!("Unknown AuthFlow {auth_flow}"))),
         }
     }
 
@@ -91,11 +87,7 @@ impl Engine {
             .get("PASSWORD")
             .ok_or_else(|| EngineError::InvalidParameter("Missing required parameter PASSWORD".to_owned()))?;
         let (client, pool) = self
-            .client_for(
-                client_id,
-                Some(username),
-                parameters.get("SECRET_HASH").map(String::as_str),
-            )
+            .client_for(client_id, Some(username), parameters.get("SECRET_HASH").map(String::as_str))
             .await?;
         let flow = match caller {
             Caller::Client => "ALLOW_USER_PASSWORD_AUTH",
@@ -124,11 +116,7 @@ impl Engine {
                 return Err(locked);
             }
         };
-        let matches = self
-            .parts
-            .hasher
-            .verify(password, user.password_hash.as_deref())
-            .await?;
+        let matches = self.parts.hasher.verify(password, user.password_hash.as_deref()).await?;
         if !user.enabled {
             // Disabled accounts never sign in and do not count failures.
             return Err(if matches {
@@ -151,18 +139,13 @@ impl Engine {
                 });
             }
             UserStatus::ForceChangePassword => {
-                if user
-                    .temporary_password_expires_ms
-                    .is_some_and(|expires| expires <= self.now())
-                {
+                if user.temporary_password_expires_ms.is_some_and(|expires| expires <= self.now()) {
                     return Err(EngineError::NotAuthorized(
                         "Temporary password has expired and must be reset by an administrator.".to_owned(),
                     ));
                 }
                 self.clear_failures(&pool, &user.sub).await?;
-                return self
-                    .challenge(&client, &user, "NEW_PASSWORD_REQUIRED", self.now())
-                    .await;
+                return self.challenge(&client, &user, "NEW_PASSWORD_REQUIRED", self.now()).await;
             }
             UserStatus::Confirmed => {}
         }
@@ -182,29 +165,16 @@ impl Engine {
         auth_time: i64,
     ) -> Result<AuthResponse, EngineError> {
         if pool.mfa != MfaConfiguration::Off && user.mfa.totp_enabled {
-            return self
-                .challenge(client, user, "SOFTWARE_TOKEN_MFA", auth_time)
-                .await;
+            return self.challenge(client, user, "SOFTWARE_TOKEN_MFA", auth_time).await;
         }
         if pool.mfa == MfaConfiguration::On && !user.mfa.totp_enabled {
             return self.challenge(client, user, "MFA_SETUP", auth_time).await;
         }
         self.parts.triggers.post_authentication(&pool.id, user).await?;
         let family = uuid::Uuid::new_v4().to_string();
-        let tokens = self
-            .mint(
-                client,
-                user,
-                &family,
-                auth_time,
-                true,
-                "TokenGeneration_Authentication",
-            )
-            .await?;
-        Ok(AuthResponse {
-            authentication_result: Some(tokens),
-            ..AuthResponse::default()
-        })
+        let tokens =
+            self.mint(client, user, &family, auth_time, true, "TokenGeneration_Authentication").await?;
+        Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
     }
 
     async fn challenge(
@@ -229,15 +199,10 @@ impl Engine {
             .await?;
         let mut parameters = BTreeMap::from([("USER_ID_FOR_SRP".to_owned(), user.username.clone())]);
         if name == "NEW_PASSWORD_REQUIRED" {
-            let attributes: BTreeMap<&String, &String> = user
-                .attributes
-                .iter()
-                .filter(|(name, _)| !name.ends_with("_verified"))
-                .collect();
-            parameters.insert(
-                "userAttributes".to_owned(),
-                serde_json::to_string(&attributes).unwrap_or_default(),
-            );
+            let attributes: BTreeMap<&String, &String> =
+                user.attributes.iter().filter(|(name, _)| !name.ends_with("_verified")).collect();
+            parameters
+                .insert("userAttributes".to_owned(), serde_json::to_string(&attributes).unwrap_or_default());
             parameters.insert("requiredAttributes".to_owned(), "[]".to_owned());
         }
         if name == "MFA_SETUP" {
@@ -261,31 +226,16 @@ impl Engine {
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthResponse, EngineError> {
         let username = responses.get("USERNAME").map(String::as_str);
-        let (client, pool) = self
-            .client_for(
-                client_id,
-                username,
-                responses.get("SECRET_HASH").map(String::as_str),
-            )
-            .await?;
+        let (client, pool) =
+            self.client_for(client_id, username, responses.get("SECRET_HASH").map(String::as_str)).await?;
         let expired =
             || EngineError::NotAuthorized("Invalid session for the user, session is expired.".to_owned());
-        let taken = self
-            .parts
-            .store
-            .take_session(&hash_opaque(session))
-            .await?
-            .ok_or_else(expired)?;
+        let taken = self.parts.store.take_session(&hash_opaque(session)).await?.ok_or_else(expired)?;
         if taken.expires_ms <= self.now() || taken.client_id != client.id || taken.challenge != challenge_name
         {
             return Err(expired());
         }
-        let mut user = self
-            .parts
-            .store
-            .get_user(&pool.id, &taken.sub)
-            .await?
-            .ok_or_else(expired)?;
+        let mut user = self.parts.store.get_user(&pool.id, &taken.sub).await?.ok_or_else(expired)?;
         if username.is_some_and(|name| {
             User::username_key(name) != User::username_key(&user.username) && name != user.sub
         }) {
@@ -305,24 +255,16 @@ impl Engine {
                     self.parts.store.put_session(&taken).await?;
                     return Err(error);
                 }
-                user.password_hash = Some(
-                    self.parts
-                        .hasher
-                        .hash(password, self.parts.entropy.as_ref())
-                        .await?,
-                );
+                user.password_hash =
+                    Some(self.parts.hasher.hash(password, self.parts.entropy.as_ref()).await?);
                 user.status = UserStatus::Confirmed;
                 user.temporary_password_expires_ms = None;
                 user.updated_ms = self.now();
                 self.parts.store.update_user(&user).await?;
-                self.after_password(&client, &pool, &user, taken.auth_time_ms)
-                    .await
+                self.after_password(&client, &pool, &user, taken.auth_time_ms).await
             }
             "SOFTWARE_TOKEN_MFA" => {
-                let code = responses
-                    .get("SOFTWARE_TOKEN_MFA_CODE")
-                    .map(String::as_str)
-                    .unwrap_or_default();
+                let code = responses.get("SOFTWARE_TOKEN_MFA_CODE").map(String::as_str).unwrap_or_default();
                 if let Err(error) = self.check_totp(&pool, &mut user, code).await {
                     // A wrong code may be retried within the session's life; lockout counts it.
                     if matches!(error, EngineError::CodeMismatch) {
@@ -333,19 +275,9 @@ impl Engine {
                 self.parts.triggers.post_authentication(&pool.id, &user).await?;
                 let family = uuid::Uuid::new_v4().to_string();
                 let tokens = self
-                    .mint(
-                        &client,
-                        &user,
-                        &family,
-                        taken.auth_time_ms,
-                        true,
-                        "TokenGeneration_Authentication",
-                    )
+                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
                     .await?;
-                Ok(AuthResponse {
-                    authentication_result: Some(tokens),
-                    ..AuthResponse::default()
-                })
+                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
             }
             "MFA_SETUP" => {
                 // MFA_SETUP is answered after AssociateSoftwareToken/VerifySoftwareToken with the session.
@@ -358,23 +290,11 @@ impl Engine {
                 self.parts.triggers.post_authentication(&pool.id, &user).await?;
                 let family = uuid::Uuid::new_v4().to_string();
                 let tokens = self
-                    .mint(
-                        &client,
-                        &user,
-                        &family,
-                        taken.auth_time_ms,
-                        true,
-                        "TokenGeneration_Authentication",
-                    )
+                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
                     .await?;
-                Ok(AuthResponse {
-                    authentication_result: Some(tokens),
-                    ..AuthResponse::default()
-                })
+                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
             }
-            other => Err(EngineError::InvalidParameter(format!(
-                "Unsupported challenge {other}"
-            ))),
+            other => Err(EngineError::InvalidParameter(format!("Unsupported challenge {other}"))),
         }
     }
 
@@ -393,8 +313,7 @@ impl Engine {
                 "User pool client {client_id} does not exist."
             )));
         }
-        self.respond_to_auth_challenge(client_id, challenge_name, session, responses)
-            .await
+        self.respond_to_auth_challenge(client_id, challenge_name, session, responses).await
     }
 
     /// Checks a TOTP code: RFC 6238, ±1 step, never the same step twice; failures count toward lockout.
@@ -447,19 +366,9 @@ impl Engine {
             return Err(EngineError::NotAuthorized("Invalid Refresh Token".to_owned()));
         }
         let tokens = self
-            .mint(
-                &client,
-                &user,
-                &record.family,
-                record.auth_time_ms,
-                false,
-                "TokenGeneration_RefreshTokens",
-            )
+            .mint(&client, &user, &record.family, record.auth_time_ms, false, "TokenGeneration_RefreshTokens")
             .await?;
-        Ok(AuthResponse {
-            authentication_result: Some(tokens),
-            ..AuthResponse::default()
-        })
+        Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
     }
 
     /// The refresh token's record, client and user, after every check: it exists, belongs to this client,
@@ -472,21 +381,11 @@ impl Engine {
         username: Option<&str>,
     ) -> Result<(AppClient, User, RefreshRecord), EngineError> {
         let invalid = || EngineError::NotAuthorized("Invalid Refresh Token".to_owned());
-        let record = self
-            .parts
-            .store
-            .get_refresh(&hash_opaque(token))
-            .await?
-            .ok_or_else(invalid)?;
+        let record = self.parts.store.get_refresh(&hash_opaque(token)).await?.ok_or_else(invalid)?;
         if record.client_id != client_id {
             return Err(invalid());
         }
-        let user = self
-            .parts
-            .store
-            .get_user(&record.pool_id, &record.sub)
-            .await?
-            .ok_or_else(invalid)?;
+        let user = self.parts.store.get_user(&record.pool_id, &record.sub).await?.ok_or_else(invalid)?;
         let name = username.unwrap_or(&user.username);
         let hash_name = if name == user.sub || User::username_key(name) == User::username_key(&user.username)
         {
@@ -526,9 +425,8 @@ impl Engine {
             }
             _ => None,
         };
-        let (client, user, record) = self
-            .check_refresh(client_id, token, secret_hash.as_deref(), None)
-            .await?;
+        let (client, user, record) =
+            self.check_refresh(client_id, token, secret_hash.as_deref(), None).await?;
         if !client.refresh_token_rotation {
             let tokens = self
                 .mint(
@@ -554,20 +452,11 @@ impl Engine {
                 .unwrap_or(0);
             if now - rotated > client.rotation_grace_secs * 1000 {
                 self.revoke_family(&record).await?;
-                return Err(EngineError::NotAuthorized(
-                    "Refresh Token has been revoked".to_owned(),
-                ));
+                return Err(EngineError::NotAuthorized("Refresh Token has been revoked".to_owned()));
             }
         }
-        self.mint(
-            &client,
-            &user,
-            &record.family,
-            record.auth_time_ms,
-            true,
-            "TokenGeneration_RefreshTokens",
-        )
-        .await
+        self.mint(&client, &user, &record.family, record.auth_time_ms, true, "TokenGeneration_RefreshTokens")
+            .await
     }
 
     /// RevokeToken: revokes one refresh token and every access token issued from it.
@@ -604,10 +493,7 @@ impl Engine {
 
     /// Revokes a login: every refresh token of its family, and the access tokens it minted.
     async fn revoke_family(&self, record: &RefreshRecord) -> Result<(), EngineError> {
-        self.parts
-            .store
-            .revoke_family(&record.pool_id, &record.family, record.expires_ms)
-            .await?;
+        self.parts.store.revoke_family(&record.pool_id, &record.family, record.expires_ms).await?;
         self.note_family_revoked(&record.family);
         Ok(())
     }
@@ -634,18 +520,12 @@ impl Engine {
         let (mut user, next_session) = self.user_for_mfa_setup(access_token, session).await?;
         let mut secret = [0u8; SECRET_LEN];
         self.parts.entropy.fill(&mut secret);
-        user.mfa.totp_secret_sealed = Some(self.parts.sealer.seal(
-            TOTP_PURPOSE,
-            &secret,
-            self.parts.entropy.as_ref(),
-        )?);
+        user.mfa.totp_secret_sealed =
+            Some(self.parts.sealer.seal(TOTP_PURPOSE, &secret, self.parts.entropy.as_ref())?);
         user.mfa.totp_verified = false;
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
-        Ok((
-            base32::encode(Alphabet::Rfc4648 { padding: false }, &secret),
-            next_session,
-        ))
+        Ok((base32::encode(Alphabet::Rfc4648 { padding: false }, &secret), next_session))
     }
 
     /// VerifySoftwareToken: confirms the new secret with a code from it, and turns TOTP on.
@@ -684,29 +564,13 @@ impl Engine {
             .ok_or_else(|| EngineError::InvalidParameter("AccessToken or Session is required".to_owned()))?;
         let expired =
             || EngineError::NotAuthorized("Invalid session for the user, session is expired.".to_owned());
-        let taken = self
-            .parts
-            .store
-            .take_session(&hash_opaque(session))
-            .await?
-            .ok_or_else(expired)?;
+        let taken = self.parts.store.take_session(&hash_opaque(session)).await?.ok_or_else(expired)?;
         if taken.expires_ms <= self.now() || taken.challenge != "MFA_SETUP" {
             return Err(expired());
         }
-        let user = self
-            .parts
-            .store
-            .get_user(&taken.pool_id, &taken.sub)
-            .await?
-            .ok_or_else(expired)?;
+        let user = self.parts.store.get_user(&taken.pool_id, &taken.sub).await?.ok_or_else(expired)?;
         let renewed = new_opaque(self.parts.entropy.as_ref());
-        self.parts
-            .store
-            .put_session(&ChallengeSession {
-                id_hash: hash_opaque(&renewed),
-                ..taken
-            })
-            .await?;
+        self.parts.store.put_session(&ChallengeSession { id_hash: hash_opaque(&renewed), ..taken }).await?;
         Ok((user, Some(renewed)))
     }
 

@@ -22,9 +22,7 @@ impl Engine {
             ));
         }
         if self.parts.store.get_group(pool_id, name).await?.is_some() {
-            return Err(EngineError::GroupExists(
-                "A group with the name already exists.".to_owned(),
-            ));
+            return Err(EngineError::GroupExists("A group with the name already exists.".to_owned()));
         }
         let now = self.now();
         let group = Group {
@@ -67,10 +65,7 @@ impl Engine {
         let pool = self.pool(pool_id).await?;
         let user = self.user_by_name(&pool, username).await?;
         self.get_group(pool_id, group).await?;
-        self.parts
-            .store
-            .add_user_to_group(pool_id, group, &user.sub)
-            .await?;
+        self.parts.store.add_user_to_group(pool_id, group, &user.sub).await?;
         Ok(())
     }
 
@@ -83,10 +78,7 @@ impl Engine {
         let pool = self.pool(pool_id).await?;
         let user = self.user_by_name(&pool, username).await?;
         self.get_group(pool_id, group).await?;
-        self.parts
-            .store
-            .remove_user_from_group(pool_id, group, &user.sub)
-            .await?;
+        self.parts.store.remove_user_from_group(pool_id, group, &user.sub).await?;
         Ok(())
     }
 
@@ -106,13 +98,6 @@ impl Engine {
         group: &str,
     ) -> Result<Vec<UserDescription>, EngineError> {
         self.get_group(pool_id, group).await?;
-        Ok(self
-            .parts
-            .store
-            .users_in_group(pool_id, group)
-            .await?
-            .iter()
-            .map(describe)
-            .collect())
+        Ok(self.parts.store.users_in_group(pool_id, group).await?.iter().map(describe).collect())
     }
 }

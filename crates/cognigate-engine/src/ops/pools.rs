@@ -45,11 +45,7 @@ impl NewPool {
             username_attributes: vec!["email".to_owned()],
             custom_attributes: BTreeMap::new(),
             admin_create_only: false,
-            lockout: LockoutPolicy {
-                max_failures: 5,
-                window_secs: 900,
-                duration_secs: 1800,
-            },
+            lockout: LockoutPolicy { max_failures: 5, window_secs: 900, duration_secs: 1800 },
             temporary_password_validity_days: 7,
         }
     }
@@ -101,32 +97,22 @@ const POOL_ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 fn random_text(engine: &Engine, alphabet: &[u8], len: usize) -> String {
     let bytes: [u8; 64] = random_bytes(engine.parts.entropy.as_ref());
-    bytes
-        .iter()
-        .take(len)
-        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
-        .collect()
+    bytes.iter().take(len).map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()])).collect()
 }
 
 impl Engine {
     pub async fn create_user_pool(&self, new: NewPool) -> Result<UserPool, EngineError> {
         if new.name.trim().is_empty() || new.name.len() > 128 {
-            return Err(EngineError::InvalidParameter(
-                "PoolName must be 1 to 128 characters".to_owned(),
-            ));
+            return Err(EngineError::InvalidParameter("PoolName must be 1 to 128 characters".to_owned()));
         }
         if !(6..=99).contains(&new.password_policy.minimum_length) {
-            return Err(EngineError::InvalidParameter(
-                "MinimumLength must be 6 to 99".to_owned(),
-            ));
+            return Err(EngineError::InvalidParameter("MinimumLength must be 6 to 99".to_owned()));
         }
         let id = new
             .id
             .unwrap_or_else(|| format!("{}_{}", self.parts.region, random_text(self, POOL_ID_CHARS, 9)));
         if self.parts.store.get_pool(&id).await?.is_some() {
-            return Err(EngineError::InvalidParameter(format!(
-                "User pool {id} already exists."
-            )));
+            return Err(EngineError::InvalidParameter(format!("User pool {id} already exists.")));
         }
         let now = self.now();
         let pool = UserPool {
@@ -154,9 +140,7 @@ impl Engine {
     /// users, keys and creation time). This is how pools from the configuration keep stable ids.
     pub async fn ensure_user_pool(&self, new: NewPool) -> Result<UserPool, EngineError> {
         let Some(id) = new.id.clone() else {
-            return Err(EngineError::InvalidParameter(
-                "ensure_user_pool needs a fixed pool id".to_owned(),
-            ));
+            return Err(EngineError::InvalidParameter("ensure_user_pool needs a fixed pool id".to_owned()));
         };
         let Some(existing) = self.parts.store.get_pool(&id).await? else {
             return self.create_user_pool(new).await;
@@ -177,12 +161,7 @@ impl Engine {
             created_ms: existing.created_ms,
             updated_ms: self.now(),
         };
-        if pool
-            != (UserPool {
-                updated_ms: pool.updated_ms,
-                ..existing
-            })
-        {
+        if pool != (UserPool { updated_ms: pool.updated_ms, ..existing }) {
             self.parts.store.put_pool(&pool).await?;
         }
         if self.parts.store.list_keys(&pool.id).await?.is_empty() {
@@ -206,9 +185,7 @@ impl Engine {
             return Ok(self.create_user_pool_client(pool_id, new).await?.0);
         };
         if existing.pool_id != pool_id {
-            return Err(EngineError::InvalidParameter(format!(
-                "Client {id} belongs to another pool"
-            )));
+            return Err(EngineError::InvalidParameter(format!("Client {id} belongs to another pool")));
         }
         let client = AppClient {
             name: new.name,
@@ -224,12 +201,7 @@ impl Engine {
             updated_ms: self.now(),
             ..existing.clone()
         };
-        if client
-            != (AppClient {
-                updated_ms: client.updated_ms,
-                ..existing
-            })
-        {
+        if client != (AppClient { updated_ms: client.updated_ms, ..existing }) {
             self.parts.store.put_client(&client).await?;
         }
         Ok(client)
@@ -273,9 +245,7 @@ impl Engine {
         }
         let id = new.id.unwrap_or_else(|| random_text(self, ALPHANUMERIC, 26));
         if self.parts.store.get_client(&id).await?.is_some() {
-            return Err(EngineError::InvalidParameter(format!(
-                "User pool client {id} already exists."
-            )));
+            return Err(EngineError::InvalidParameter(format!("User pool client {id} already exists.")));
         }
         let secret = new.generate_secret.then(|| random_text(self, ALPHANUMERIC, 51));
         let now = self.now();
@@ -283,10 +253,7 @@ impl Engine {
             id,
             pool_id: pool_id.to_owned(),
             name: new.name,
-            secret_sealed: secret
-                .as_deref()
-                .map(|s| self.seal_client_secret(s))
-                .transpose()?,
+            secret_sealed: secret.as_deref().map(|s| self.seal_client_secret(s)).transpose()?,
             explicit_auth_flows: new.explicit_auth_flows,
             access_token_validity_secs: new.access_token_validity_secs,
             id_token_validity_secs: new.id_token_validity_secs,
@@ -309,14 +276,9 @@ impl Engine {
         pool_id: &str,
         client_id: &str,
     ) -> Result<AppClient, EngineError> {
-        self.parts
-            .store
-            .get_client(client_id)
-            .await?
-            .filter(|client| client.pool_id == pool_id)
-            .ok_or_else(|| {
-                EngineError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
-            })
+        self.parts.store.get_client(client_id).await?.filter(|client| client.pool_id == pool_id).ok_or_else(
+            || EngineError::ResourceNotFound(format!("User pool client {client_id} does not exist.")),
+        )
     }
 
     pub async fn list_user_pool_clients(&self, pool_id: &str) -> Result<Vec<AppClient>, EngineError> {

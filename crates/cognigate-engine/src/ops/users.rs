@@ -89,32 +89,24 @@ impl Engine {
     ) -> Result<(), EngineError> {
         for (name, value) in attributes {
             if value.chars().count() > 2048 {
-                return Err(EngineError::InvalidParameter(format!(
-                    "{name} is longer than 2048 characters"
-                )));
+                return Err(EngineError::InvalidParameter(format!("{name} is longer than 2048 characters")));
             }
             if name == "sub" {
                 return Err(EngineError::InvalidParameter("sub cannot be set".to_owned()));
             }
             if name == "email_verified" || name == "phone_number_verified" {
                 if writer == Writer::User {
-                    return Err(EngineError::NotAuthorized(format!(
-                        "A client cannot write {name}"
-                    )));
+                    return Err(EngineError::NotAuthorized(format!("A client cannot write {name}")));
                 }
                 if value != "true" && value != "false" {
-                    return Err(EngineError::InvalidParameter(format!(
-                        "{name} must be true or false"
-                    )));
+                    return Err(EngineError::InvalidParameter(format!("{name} must be true or false")));
                 }
                 continue;
             }
             if let Some(custom) = name.strip_prefix("custom:") {
                 if RESERVED_CUSTOM_ATTRIBUTES.contains(&custom) {
                     if writer == Writer::User {
-                        return Err(EngineError::NotAuthorized(format!(
-                            "A client cannot write {name}"
-                        )));
+                        return Err(EngineError::NotAuthorized(format!("A client cannot write {name}")));
                     }
                     continue;
                 }
@@ -132,9 +124,7 @@ impl Engine {
                 )));
             }
             if name == "email" && !is_email(value) {
-                return Err(EngineError::InvalidParameter(
-                    "Invalid email address format.".to_owned(),
-                ));
+                return Err(EngineError::InvalidParameter("Invalid email address format.".to_owned()));
             }
         }
         Ok(())
@@ -142,33 +132,21 @@ impl Engine {
 
     /// Finds a user by username (case-insensitively), or fails as Cognito does.
     pub(crate) async fn user_by_name(&self, pool: &UserPool, username: &str) -> Result<User, EngineError> {
-        self.parts
-            .store
-            .find_user(&pool.id, username)
-            .await?
-            .ok_or(EngineError::UserNotFound)
+        self.parts.store.find_user(&pool.id, username).await?.ok_or(EngineError::UserNotFound)
     }
 
     pub async fn sign_up(&self, request: SignUpRequest) -> Result<SignUpResponse, EngineError> {
         let (_, pool) = self
-            .client_for(
-                &request.client_id,
-                Some(&request.username),
-                request.secret_hash.as_deref(),
-            )
+            .client_for(&request.client_id, Some(&request.username), request.secret_hash.as_deref())
             .await?;
         if pool.admin_create_only {
-            return Err(EngineError::NotAuthorized(
-                "SignUp is not permitted for this user pool".to_owned(),
-            ));
+            return Err(EngineError::NotAuthorized("SignUp is not permitted for this user pool".to_owned()));
         }
         let username = request.username.trim().to_owned();
         let mut attributes = crate::api::attributes_to_map(&request.user_attributes);
         if pool.username_attributes.iter().any(|a| a == "email") {
             if !is_email(&username) {
-                return Err(EngineError::InvalidParameter(
-                    "Username should be an email.".to_owned(),
-                ));
+                return Err(EngineError::InvalidParameter("Username should be an email.".to_owned()));
             }
             match attributes.get("email") {
                 Some(email) if email.to_lowercase() != username.to_lowercase() => {
@@ -181,40 +159,24 @@ impl Engine {
                 }
             }
         } else if username.is_empty() || username.len() > 128 {
-            return Err(EngineError::InvalidParameter(
-                "Username must be 1 to 128 characters".to_owned(),
-            ));
+            return Err(EngineError::InvalidParameter("Username must be 1 to 128 characters".to_owned()));
         }
         self.validate_attributes(&pool, &attributes, Writer::User)?;
         check_policy(&pool.password_policy, &request.password)?;
         if self.parts.store.find_user(&pool.id, &username).await?.is_some() {
             return Err(EngineError::UsernameExists("User already exists".to_owned()));
         }
-        let auto_confirm = self
-            .parts
-            .triggers
-            .pre_sign_up(&pool.id, &username, &attributes)
-            .await?;
-        let hash = self
-            .parts
-            .hasher
-            .hash(&request.password, self.parts.entropy.as_ref())
-            .await?;
-        attributes.insert(
-            "email_verified".to_owned(),
-            if auto_confirm { "true" } else { "false" }.to_owned(),
-        );
+        let auto_confirm = self.parts.triggers.pre_sign_up(&pool.id, &username, &attributes).await?;
+        let hash = self.parts.hasher.hash(&request.password, self.parts.entropy.as_ref()).await?;
+        attributes
+            .insert("email_verified".to_owned(), if auto_confirm { "true" } else { "false" }.to_owned());
         let now = self.now();
         let user = User {
             pool_id: pool.id.clone(),
             sub: uuid::Uuid::new_v4().to_string(),
             username,
             attributes,
-            status: if auto_confirm {
-                UserStatus::Confirmed
-            } else {
-                UserStatus::Unconfirmed
-            },
+            status: if auto_confirm { UserStatus::Confirmed } else { UserStatus::Unconfirmed },
             enabled: true,
             password_hash: Some(hash),
             temporary_password_expires_ms: None,
@@ -223,27 +185,19 @@ impl Engine {
             created_ms: now,
             updated_ms: now,
         };
-        self.parts
-            .store
-            .insert_user(&user)
-            .await
-            .map_err(|error| match error {
-                crate::store::StoreError::Conflict(_) => {
-                    EngineError::UsernameExists("User already exists".to_owned())
-                }
-                other => other.into(),
-            })?;
+        self.parts.store.insert_user(&user).await.map_err(|error| match error {
+            crate::store::StoreError::Conflict(_) => {
+                EngineError::UsernameExists("User already exists".to_owned())
+            }
+            other => other.into(),
+        })?;
         let code_delivery_details = if auto_confirm {
             self.parts.triggers.post_confirmation(&pool.id, &user).await?;
             None
         } else {
             Some(self.send_sign_up_code(&pool, &user).await?)
         };
-        Ok(SignUpResponse {
-            user_confirmed: auto_confirm,
-            user_sub: user.sub,
-            code_delivery_details,
-        })
+        Ok(SignUpResponse { user_confirmed: auto_confirm, user_sub: user.sub, code_delivery_details })
     }
 
     async fn send_code(
@@ -252,13 +206,7 @@ impl Engine {
         user: &User,
         message: CodeMessage<'_>,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let CodeMessage {
-            purpose,
-            ttl_secs,
-            kind,
-            subject,
-            text,
-        } = message;
+        let CodeMessage { purpose, ttl_secs, kind, subject, text } = message;
         let email = user
             .attribute("email")
             .ok_or_else(|| {
@@ -361,8 +309,7 @@ impl Engine {
     async fn mark_confirmed(&self, pool: &UserPool, mut user: User) -> Result<(), EngineError> {
         user.status = UserStatus::Confirmed;
         if user.attributes.contains_key("email") {
-            user.attributes
-                .insert("email_verified".to_owned(), "true".to_owned());
+            user.attributes.insert("email_verified".to_owned(), "true".to_owned());
         }
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
@@ -380,18 +327,12 @@ impl Engine {
             Ok(user) => user,
             Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
                 // Cognito answers as if a code went out, so the answer says nothing about existence.
-                return Ok(delivery(if is_email(username) {
-                    username
-                } else {
-                    "user@example.com"
-                }));
+                return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
             }
             Err(error) => return Err(error),
         };
         if user.status != UserStatus::Unconfirmed {
-            return Err(EngineError::InvalidParameter(
-                "User is already confirmed.".to_owned(),
-            ));
+            return Err(EngineError::InvalidParameter("User is already confirmed.".to_owned()));
         }
         self.send_sign_up_code(&pool, &user).await
     }
@@ -405,10 +346,7 @@ impl Engine {
                 user.status.as_str()
             )));
         }
-        self.parts
-            .store
-            .delete_code(&pool.id, &user.sub, CodePurpose::SignUp)
-            .await?;
+        self.parts.store.delete_code(&pool.id, &user.sub, CodePurpose::SignUp).await?;
         self.mark_confirmed(&pool, user).await
     }
 
@@ -433,12 +371,7 @@ impl Engine {
                 )));
             }
             let password = self.temporary_password(&pool, temporary_password)?;
-            user.password_hash = Some(
-                self.parts
-                    .hasher
-                    .hash(&password, self.parts.entropy.as_ref())
-                    .await?,
-            );
+            user.password_hash = Some(self.parts.hasher.hash(&password, self.parts.entropy.as_ref()).await?);
             user.temporary_password_expires_ms =
                 Some(self.now() + i64::from(pool.temporary_password_validity_days) * 86_400_000);
             user.updated_ms = self.now();
@@ -449,20 +382,14 @@ impl Engine {
         let mut attributes = crate::api::attributes_to_map(attributes);
         if pool.username_attributes.iter().any(|a| a == "email") {
             if !is_email(&username) {
-                return Err(EngineError::InvalidParameter(
-                    "Username should be an email.".to_owned(),
-                ));
+                return Err(EngineError::InvalidParameter("Username should be an email.".to_owned()));
             }
             attributes.insert("email".to_owned(), username.clone());
         }
         self.validate_attributes(&pool, &attributes, Writer::Admin)?;
-        attributes
-            .entry("email_verified".to_owned())
-            .or_insert_with(|| "false".to_owned());
+        attributes.entry("email_verified".to_owned()).or_insert_with(|| "false".to_owned());
         if self.parts.store.find_user(&pool.id, &username).await?.is_some() {
-            return Err(EngineError::UsernameExists(
-                "User account already exists".to_owned(),
-            ));
+            return Err(EngineError::UsernameExists("User account already exists".to_owned()));
         }
         let password = self.temporary_password(&pool, temporary_password)?;
         let now = self.now();
@@ -473,12 +400,7 @@ impl Engine {
             attributes,
             status: UserStatus::ForceChangePassword,
             enabled: true,
-            password_hash: Some(
-                self.parts
-                    .hasher
-                    .hash(&password, self.parts.entropy.as_ref())
-                    .await?,
-            ),
+            password_hash: Some(self.parts.hasher.hash(&password, self.parts.entropy.as_ref()).await?),
             temporary_password_expires_ms: Some(
                 now + i64::from(pool.temporary_password_validity_days) * 86_400_000,
             ),
@@ -487,16 +409,12 @@ impl Engine {
             created_ms: now,
             updated_ms: now,
         };
-        self.parts
-            .store
-            .insert_user(&user)
-            .await
-            .map_err(|error| match error {
-                crate::store::StoreError::Conflict(_) => {
-                    EngineError::UsernameExists("User account already exists".to_owned())
-                }
-                other => other.into(),
-            })?;
+        self.parts.store.insert_user(&user).await.map_err(|error| match error {
+            crate::store::StoreError::Conflict(_) => {
+                EngineError::UsernameExists("User account already exists".to_owned())
+            }
+            other => other.into(),
+        })?;
         if action == MessageAction::Send {
             self.send_invitation(&pool, &user, &password).await?;
         }
@@ -509,12 +427,8 @@ impl Engine {
             check_policy(&pool.password_policy, password)?;
             return Ok(password.to_owned());
         }
-        const SETS: [&str; 4] = [
-            "abcdefghijkmnopqrstuvwxyz",
-            "ABCDEFGHJKLMNPQRSTUVWXYZ",
-            "23456789",
-            "!#%+-=?@^_",
-        ];
+        const SETS: [&str; 4] =
+            ["abcdefghijkmnopqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "!#%+-=?@^_"];
         let length = usize::try_from(pool.password_policy.minimum_length.max(16)).unwrap_or(16);
         let mut bytes = vec![0u8; length];
         self.parts.entropy.fill(&mut bytes);
@@ -538,14 +452,7 @@ impl Engine {
             "You have been invited to {}.\n\nUsername: {}\nTemporary password: {password}\n\nSign in and choose your own password within {} days.\n",
             pool.name, user.username, pool.temporary_password_validity_days
         );
-        self.send(
-            &pool.id,
-            email,
-            "invitation",
-            &format!("Your {} account", pool.name),
-            body,
-        )
-        .await
+        self.send(&pool.id, email, "invitation", &format!("Your {} account", pool.name), body).await
     }
 
     pub async fn admin_get_user(
@@ -591,12 +498,7 @@ impl Engine {
         user.tokens_valid_after_ms = now.div_euclid(1000) * 1000;
         user.updated_ms = now;
         self.parts.store.update_user(user).await?;
-        for family in self
-            .parts
-            .store
-            .revoke_user_refresh(&user.pool_id, &user.sub)
-            .await?
-        {
+        for family in self.parts.store.revoke_user_refresh(&user.pool_id, &user.sub).await? {
             self.note_family_revoked(&family);
         }
         self.note_subject_revoked(&user.sub, now.div_euclid(1000));
@@ -613,12 +515,7 @@ impl Engine {
         let pool = self.pool(pool_id).await?;
         let mut user = self.user_by_name(&pool, username).await?;
         check_policy(&pool.password_policy, password)?;
-        user.password_hash = Some(
-            self.parts
-                .hasher
-                .hash(password, self.parts.entropy.as_ref())
-                .await?,
-        );
+        user.password_hash = Some(self.parts.hasher.hash(password, self.parts.entropy.as_ref()).await?);
         if permanent {
             user.status = UserStatus::Confirmed;
             user.temporary_password_expires_ms = None;
@@ -671,11 +568,7 @@ impl Engine {
         let user = match self.user_by_name(&pool, username).await {
             Ok(user) => user,
             Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                return Ok(delivery(if is_email(username) {
-                    username
-                } else {
-                    "user@example.com"
-                }));
+                return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
             }
             Err(error) => return Err(error),
         };
@@ -710,14 +603,8 @@ impl Engine {
         };
         self.ensure_not_locked(&pool, &user.sub).await?;
         check_policy(&pool.password_policy, password)?;
-        self.check_code(&pool, &user, CodePurpose::ForgotPassword, code)
-            .await?;
-        user.password_hash = Some(
-            self.parts
-                .hasher
-                .hash(password, self.parts.entropy.as_ref())
-                .await?,
-        );
+        self.check_code(&pool, &user, CodePurpose::ForgotPassword, code).await?;
+        user.password_hash = Some(self.parts.hasher.hash(password, self.parts.entropy.as_ref()).await?);
         if matches!(
             user.status,
             UserStatus::ResetRequired | UserStatus::ForceChangePassword | UserStatus::Unconfirmed
@@ -740,22 +627,12 @@ impl Engine {
         let (mut user, _) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&user.pool_id).await?;
         self.ensure_not_locked(&pool, &user.sub).await?;
-        if !self
-            .parts
-            .hasher
-            .verify(previous, user.password_hash.as_deref())
-            .await?
-        {
+        if !self.parts.hasher.verify(previous, user.password_hash.as_deref()).await? {
             self.record_failure(&pool, &user.sub).await?;
             return Err(EngineError::bad_credentials());
         }
         check_policy(&pool.password_policy, proposed)?;
-        user.password_hash = Some(
-            self.parts
-                .hasher
-                .hash(proposed, self.parts.entropy.as_ref())
-                .await?,
-        );
+        user.password_hash = Some(self.parts.hasher.hash(proposed, self.parts.entropy.as_ref()).await?);
         self.clear_failures(&pool, &user.sub).await?;
         self.revoke_sessions(&mut user).await
     }
@@ -771,16 +648,10 @@ impl Engine {
             .ok_or_else(|| EngineError::NotAuthorized("Invalid Access Token".to_owned()))?;
         let mut description = describe(&user);
         let readable: Vec<(String, String)> = self.readable_attributes(&client, &user);
-        description.attributes = std::iter::once(Attribute {
-            name: "sub".to_owned(),
-            value: user.sub.clone(),
-        })
-        .chain(
-            readable
-                .into_iter()
-                .map(|(name, value)| Attribute { name, value }),
-        )
-        .collect();
+        description.attributes =
+            std::iter::once(Attribute { name: "sub".to_owned(), value: user.sub.clone() })
+                .chain(readable.into_iter().map(|(name, value)| Attribute { name, value }))
+                .collect();
         Ok(description)
     }
 
@@ -803,9 +674,7 @@ impl Engine {
         self.validate_attributes(&pool, &changes, Writer::User)?;
         for name in changes.keys() {
             if !client.write_attributes.is_empty() && !client.write_attributes.contains(name) {
-                return Err(EngineError::NotAuthorized(format!(
-                    "A client cannot write {name}"
-                )));
+                return Err(EngineError::NotAuthorized(format!("A client cannot write {name}")));
             }
             if name == "email" {
                 return Err(EngineError::InvalidParameter(
@@ -813,10 +682,7 @@ impl Engine {
                 ));
             }
             if let Some(custom) = name.strip_prefix("custom:")
-                && pool
-                    .custom_attributes
-                    .get(custom)
-                    .is_some_and(|rule| !rule.mutable)
+                && pool.custom_attributes.get(custom).is_some_and(|rule| !rule.mutable)
             {
                 return Err(EngineError::NotAuthorized(format!("{name} is immutable")));
             }
@@ -857,22 +723,17 @@ impl Engine {
                 user.username = email.clone();
             }
             if !changes.contains_key("email_verified") {
-                user.attributes
-                    .insert("email_verified".to_owned(), "false".to_owned());
+                user.attributes.insert("email_verified".to_owned(), "false".to_owned());
             }
         }
         user.attributes.extend(changes);
         user.updated_ms = self.now();
-        self.parts
-            .store
-            .update_user(&user)
-            .await
-            .map_err(|error| match error {
-                crate::store::StoreError::Conflict(_) => {
-                    EngineError::AliasExists("An account with the given email already exists.".to_owned())
-                }
-                other => other.into(),
-            })?;
+        self.parts.store.update_user(&user).await.map_err(|error| match error {
+            crate::store::StoreError::Conflict(_) => {
+                EngineError::AliasExists("An account with the given email already exists.".to_owned())
+            }
+            other => other.into(),
+        })?;
         Ok(())
     }
 
@@ -885,19 +746,12 @@ impl Engine {
         pagination_token: Option<&str>,
     ) -> Result<(Vec<UserDescription>, Option<String>), EngineError> {
         self.pool(pool_id).await?;
-        let filter = filter
-            .filter(|f| !f.trim().is_empty())
-            .map(parse_filter)
-            .transpose()?;
+        let filter = filter.filter(|f| !f.trim().is_empty()).map(parse_filter).transpose()?;
         let limit = limit.unwrap_or(60);
         if !(1..=60).contains(&limit) {
             return Err(EngineError::InvalidParameter("Limit must be 1 to 60".to_owned()));
         }
-        let page = self
-            .parts
-            .store
-            .list_users(pool_id, filter.as_ref(), limit, pagination_token)
-            .await?;
+        let page = self.parts.store.list_users(pool_id, filter.as_ref(), limit, pagination_token).await?;
         Ok((page.users.iter().map(describe).collect(), page.next))
     }
 }
@@ -926,22 +780,12 @@ pub fn parse_filter(text: &str) -> Result<UserFilter, EngineError> {
         return Err(invalid());
     };
     let attribute = attribute.trim().trim_matches('"').to_owned();
-    let value = rest
-        .trim()
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .ok_or_else(invalid)?
-        .to_owned();
+    let value =
+        rest.trim().strip_prefix('"').and_then(|v| v.strip_suffix('"')).ok_or_else(invalid)?.to_owned();
     if !FILTERABLE.contains(&attribute.as_str()) && !attribute.starts_with("custom:") {
-        return Err(EngineError::InvalidParameter(format!(
-            "Invalid search attribute: {attribute}"
-        )));
+        return Err(EngineError::InvalidParameter(format!("Invalid search attribute: {attribute}")));
     }
-    Ok(UserFilter {
-        attribute,
-        value,
-        prefix,
-    })
+    Ok(UserFilter { attribute, value, prefix })
 }
 
 fn check_custom(name: &str, rule: &CustomAttributeRule, value: &str) -> Result<(), EngineError> {
@@ -969,14 +813,10 @@ fn check_custom(name: &str, rule: &CustomAttributeRule, value: &str) -> Result<(
 
 /// A user as AdminGetUser and ListUsers show them (all attributes, `sub` first).
 pub(crate) fn describe(user: &User) -> UserDescription {
-    let mut attributes = vec![Attribute {
-        name: "sub".to_owned(),
-        value: user.sub.clone(),
-    }];
-    attributes.extend(user.attributes.iter().map(|(name, value)| Attribute {
-        name: name.clone(),
-        value: value.clone(),
-    }));
+    let mut attributes = vec![Attribute { name: "sub".to_owned(), value: user.sub.clone() }];
+    attributes.extend(
+        user.attributes.iter().map(|(name, value)| Attribute { name: name.clone(), value: value.clone() }),
+    );
     let mut mfa = Vec::new();
     if user.mfa.totp_enabled {
         mfa.push("SOFTWARE_TOKEN_MFA".to_owned());
@@ -1004,19 +844,11 @@ mod tests {
     fn filters_parse_as_cognito_writes_them() {
         assert_eq!(
             parse_filter("email ^= \"ann\"").unwrap(),
-            UserFilter {
-                attribute: "email".into(),
-                value: "ann".into(),
-                prefix: true
-            }
+            UserFilter { attribute: "email".into(), value: "ann".into(), prefix: true }
         );
         assert_eq!(
             parse_filter("cognito:user_status = \"CONFIRMED\"").unwrap(),
-            UserFilter {
-                attribute: "cognito:user_status".into(),
-                value: "CONFIRMED".into(),
-                prefix: false
-            }
+            UserFilter { attribute: "cognito:user_status".into(), value: "CONFIRMED".into(), prefix: false }
         );
         assert!(parse_filter("email ~ \"x\"").is_err());
         assert!(parse_filter("email = x").is_err());

@@ -29,32 +29,14 @@ async fn passwords_codes_and_totp_secrets_are_never_stored_in_plain_text() {
     let f = Fixture::new().await;
     let sub = f.sign_up("plain@example.com").await;
     let code = f.code_for("plain@example.com").await;
-    let stored = f
-        .store
-        .get_code(&f.pool_id, &sub, CodePurpose::SignUp)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = f.store.get_code(&f.pool_id, &sub, CodePurpose::SignUp).await.unwrap().unwrap();
     assert!(!stored.code_hash.contains(&code));
-    f.engine
-        .confirm_sign_up(&f.client_id, None, "plain@example.com", &code)
-        .await
-        .unwrap();
+    f.engine.confirm_sign_up(&f.client_id, None, "plain@example.com", &code).await.unwrap();
     let tokens = f.tokens("plain@example.com").await;
-    let (secret, _) = f
-        .engine
-        .associate_software_token(Some(&tokens.access_token), None)
-        .await
-        .unwrap();
+    let (secret, _) = f.engine.associate_software_token(Some(&tokens.access_token), None).await.unwrap();
     let bytes = database_bytes(&f);
-    assert!(
-        !contains(&bytes, PASSWORD.as_bytes()),
-        "the password is in the database file"
-    );
-    assert!(
-        !contains(&bytes, secret.as_bytes()),
-        "the TOTP secret is in the database file"
-    );
+    assert!(!contains(&bytes, PASSWORD.as_bytes()), "the password is in the database file");
+    assert!(!contains(&bytes, secret.as_bytes()), "the TOTP secret is in the database file");
     let raw = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &secret).unwrap();
     assert!(!contains(&bytes, &raw));
     let user = f.store.get_user(&f.pool_id, &sub).await.unwrap().unwrap();
@@ -106,12 +88,7 @@ async fn new_password_challenge_needs_the_real_session() {
         )
         .await
         .unwrap();
-    let session = f
-        .login("attacker@example.com", "Temporary-pass-1")
-        .await
-        .unwrap()
-        .session
-        .unwrap();
+    let session = f.login("attacker@example.com", "Temporary-pass-1").await.unwrap().session.unwrap();
     assert_eq!(
         kind(
             f.engine
@@ -120,14 +97,8 @@ async fn new_password_challenge_needs_the_real_session() {
         ),
         "NotAuthorizedException"
     );
-    assert!(
-        f.login("victim@example.com", PASSWORD).await.is_ok(),
-        "the victim's password is unchanged"
-    );
-    assert_eq!(
-        kind(f.login("victim@example.com", "Attacker-pass-9").await),
-        "NotAuthorizedException"
-    );
+    assert!(f.login("victim@example.com", PASSWORD).await.is_ok(), "the victim's password is unchanged");
+    assert_eq!(kind(f.login("victim@example.com", "Attacker-pass-9").await), "NotAuthorizedException");
 }
 
 /// cognito-local decodes access tokens on self-service calls without checking signature or expiry.
@@ -136,10 +107,9 @@ async fn self_service_calls_check_the_access_tokens_signature_and_expiry() {
     let f = Fixture::new().await;
     f.confirmed_user("self@example.com").await;
     let tokens = f.tokens("self@example.com").await;
-    let claims: AccessClaims = serde_json::from_value(serde_json::Value::Object(crate::fixture::claims(
-        &tokens.access_token,
-    )))
-    .unwrap();
+    let claims: AccessClaims =
+        serde_json::from_value(serde_json::Value::Object(crate::fixture::claims(&tokens.access_token)))
+            .unwrap();
     // The attacker signs the same claims with their own key under the pool's kid.
     let kid = f.engine.jwks(&f.pool_id).await.unwrap().keys.remove(0).kid;
     let attacker = SigningKey::generate().unwrap();
@@ -152,22 +122,13 @@ async fn self_service_calls_check_the_access_tokens_signature_and_expiry() {
     payload.insert("username".into(), "admin@example.com".into());
     use base64::Engine as _;
     parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
-    assert_eq!(
-        kind(f.engine.get_user(&parts.join(".")).await),
-        "NotAuthorizedException"
-    );
+    assert_eq!(kind(f.engine.get_user(&parts.join(".")).await), "NotAuthorizedException");
     // An ID token is not an access token.
-    assert_eq!(
-        kind(f.engine.get_user(&tokens.id_token).await),
-        "NotAuthorizedException"
-    );
+    assert_eq!(kind(f.engine.get_user(&tokens.id_token).await), "NotAuthorizedException");
     // Expired.
     f.engine.get_user(&tokens.access_token).await.unwrap();
     f.clock.advance_secs(3600 + 60);
-    assert_eq!(
-        kind(f.engine.get_user(&tokens.access_token).await),
-        "NotAuthorizedException"
-    );
+    assert_eq!(kind(f.engine.get_user(&tokens.access_token).await), "NotAuthorizedException");
 }
 
 /// moto accepts any confirmation or reset code.
@@ -178,34 +139,19 @@ async fn made_up_codes_are_refused() {
     let code = f.code_for("codes@example.com").await;
     let guess = crate::fixture::other_code(&code);
     assert_eq!(
-        kind(
-            f.engine
-                .confirm_sign_up(&f.client_id, None, "codes@example.com", &guess)
-                .await
-        ),
+        kind(f.engine.confirm_sign_up(&f.client_id, None, "codes@example.com", &guess).await),
         "CodeMismatchException"
     );
     assert_eq!(
         kind(
             f.engine
-                .confirm_sign_up(
-                    &f.client_id,
-                    None,
-                    "codes@example.com",
-                    "moto-confirmation-code:123456"
-                )
+                .confirm_sign_up(&f.client_id, None, "codes@example.com", "moto-confirmation-code:123456")
                 .await
         ),
         "CodeMismatchException"
     );
-    f.engine
-        .confirm_sign_up(&f.client_id, None, "codes@example.com", &code)
-        .await
-        .unwrap();
-    f.engine
-        .forgot_password(&f.client_id, None, "codes@example.com")
-        .await
-        .unwrap();
+    f.engine.confirm_sign_up(&f.client_id, None, "codes@example.com", &code).await.unwrap();
+    f.engine.forgot_password(&f.client_id, None, "codes@example.com").await.unwrap();
     let reset = f.code_for("codes@example.com").await;
     assert_eq!(
         kind(
@@ -229,10 +175,7 @@ async fn made_up_codes_are_refused() {
 async fn disabled_users_get_nothing() {
     let f = Fixture::new().await;
     f.confirmed_user("disabled@example.com").await;
-    f.engine
-        .admin_disable_user(&f.pool_id, "disabled@example.com")
-        .await
-        .unwrap();
+    f.engine.admin_disable_user(&f.pool_id, "disabled@example.com").await.unwrap();
     assert!(f.login("disabled@example.com", PASSWORD).await.is_err());
     let parameters = BTreeMap::from([
         ("USERNAME".to_owned(), "disabled@example.com".to_owned()),

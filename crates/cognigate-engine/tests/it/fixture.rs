@@ -29,25 +29,12 @@ pub struct Fixture {
 
 pub async fn engine_with(
     store_dir: tempfile::TempDir,
-) -> (
-    Engine,
-    Arc<ManualClock>,
-    Arc<dyn Store>,
-    std::path::PathBuf,
-    tempfile::TempDir,
-) {
+) -> (Engine, Arc<ManualClock>, Arc<dyn Store>, std::path::PathBuf, tempfile::TempDir) {
     let db_path = store_dir.path().join("engine.db");
-    let store: Arc<dyn Store> = Arc::new(
-        SqlStore::open(&format!("sqlite://{}", db_path.display()))
-            .await
-            .unwrap(),
-    );
+    let store: Arc<dyn Store> =
+        Arc::new(SqlStore::open(&format!("sqlite://{}", db_path.display())).await.unwrap());
     let clock = Arc::new(ManualClock::starting_at(START_MS));
-    let params = HashParams {
-        memory_kib: 1024,
-        iterations: 1,
-        parallelism: 1,
-    };
+    let params = HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
     let engine = Engine::new(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
@@ -75,23 +62,10 @@ impl Fixture {
         pool(&mut new_pool);
         let pool = engine.create_user_pool(new_pool).await.unwrap();
         let mut new_client = NewClient::with_defaults("web");
-        new_client
-            .explicit_auth_flows
-            .push("ALLOW_ADMIN_USER_PASSWORD_AUTH".to_owned());
+        new_client.explicit_auth_flows.push("ALLOW_ADMIN_USER_PASSWORD_AUTH".to_owned());
         client(&mut new_client);
-        let (client, _) = engine
-            .create_user_pool_client(&pool.id, new_client)
-            .await
-            .unwrap();
-        Self {
-            engine,
-            clock,
-            store,
-            pool_id: pool.id,
-            client_id: client.id,
-            db_path,
-            _dir: dir,
-        }
+        let (client, _) = engine.create_user_pool_client(&pool.id, new_client).await.unwrap();
+        Self { engine, clock, store, pool_id: pool.id, client_id: client.id, db_path, _dir: dir }
     }
 
     pub async fn sign_up(&self, email: &str) -> String {
@@ -102,10 +76,7 @@ impl Fixture {
                 secret_hash: None,
                 username: email.to_owned(),
                 password: PASSWORD.to_owned(),
-                user_attributes: vec![Attribute {
-                    name: "given_name".into(),
-                    value: "Ann".into(),
-                }],
+                user_attributes: vec![Attribute { name: "given_name".into(), value: "Ann".into() }],
             })
             .await
             .unwrap();
@@ -126,10 +97,7 @@ impl Fixture {
     pub async fn confirmed_user(&self, email: &str) -> String {
         let sub = self.sign_up(email).await;
         let code = self.code_for(email).await;
-        self.engine
-            .confirm_sign_up(&self.client_id, None, email, &code)
-            .await
-            .unwrap();
+        self.engine.confirm_sign_up(&self.client_id, None, email, &code).await.unwrap();
         sub
     }
 
@@ -142,17 +110,11 @@ impl Fixture {
             ("USERNAME".to_owned(), email.to_owned()),
             ("PASSWORD".to_owned(), password.to_owned()),
         ]);
-        self.engine
-            .initiate_auth(&self.client_id, "USER_PASSWORD_AUTH", &parameters)
-            .await
+        self.engine.initiate_auth(&self.client_id, "USER_PASSWORD_AUTH", &parameters).await
     }
 
     pub async fn tokens(&self, email: &str) -> cognigate_engine::api::AuthenticationResult {
-        self.login(email, PASSWORD)
-            .await
-            .unwrap()
-            .authentication_result
-            .expect("tokens")
+        self.login(email, PASSWORD).await.unwrap().authentication_result.expect("tokens")
     }
 
     pub async fn refresh(
@@ -161,9 +123,7 @@ impl Fixture {
         token: &str,
     ) -> Result<AuthResponse, cognigate_engine::EngineError> {
         let parameters = BTreeMap::from([("REFRESH_TOKEN".to_owned(), token.to_owned())]);
-        self.engine
-            .initiate_auth(client_id, "REFRESH_TOKEN_AUTH", &parameters)
-            .await
+        self.engine.initiate_auth(client_id, "REFRESH_TOKEN_AUTH", &parameters).await
     }
 }
 
@@ -179,19 +139,11 @@ pub fn kind<T: std::fmt::Debug>(result: Result<T, cognigate_engine::EngineError>
 pub fn claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
 }
 
 /// A six-digit code that is not `code`.
 pub fn other_code(code: &str) -> String {
-    if code == "111111" {
-        "222222".to_owned()
-    } else {
-        "111111".to_owned()
-    }
+    if code == "111111" { "222222".to_owned() } else { "111111".to_owned() }
 }

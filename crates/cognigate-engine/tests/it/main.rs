@@ -1,12 +1,7 @@
 //! The engine end to end on a real SQLite file: every flow's success path and its Cognito errors, and each
 //! defect of the free emulators (shared/notes/emulators.md) as a regression test.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod fixture;
 

@@ -37,36 +37,22 @@ async fn totp_enrolment_challenge_and_no_replay() {
     let f = Fixture::new().await;
     f.confirmed_user("mfa@example.com").await;
     let tokens = f.tokens("mfa@example.com").await;
-    let (secret, _) = f
-        .engine
-        .associate_software_token(Some(&tokens.access_token), None)
-        .await
-        .unwrap();
+    let (secret, _) = f.engine.associate_software_token(Some(&tokens.access_token), None).await.unwrap();
     assert_eq!(secret.len(), 32, "160-bit secret, base32");
     // A wrong code does not enable MFA.
     let right = code_at(&secret, now(&f));
     let wrong = crate::fixture::other_code(&right);
     assert_eq!(
-        kind(
-            f.engine
-                .verify_software_token(Some(&tokens.access_token), None, &wrong)
-                .await
-        ),
+        kind(f.engine.verify_software_token(Some(&tokens.access_token), None, &wrong).await),
         "EnableSoftwareTokenMFAException"
     );
-    f.engine
-        .verify_software_token(Some(&tokens.access_token), None, &right)
-        .await
-        .unwrap();
+    f.engine.verify_software_token(Some(&tokens.access_token), None, &right).await.unwrap();
 
     // Next login: password then the TOTP challenge.
     f.clock.advance_secs(30);
     let challenge = f.login("mfa@example.com", PASSWORD).await.unwrap();
     assert_eq!(challenge.challenge_name.as_deref(), Some("SOFTWARE_TOKEN_MFA"));
-    assert!(
-        challenge.authentication_result.is_none(),
-        "the password alone never yields tokens"
-    );
+    assert!(challenge.authentication_result.is_none(), "the password alone never yields tokens");
     let session = challenge.session.unwrap();
     let code = code_at(&secret, now(&f) + 30);
     let responses = BTreeMap::from([
@@ -81,12 +67,7 @@ async fn totp_enrolment_challenge_and_no_replay() {
     assert!(done.authentication_result.is_some());
 
     // The same code again (same step), in a new login: refused.
-    let session = f
-        .login("mfa@example.com", PASSWORD)
-        .await
-        .unwrap()
-        .session
-        .unwrap();
+    let session = f.login("mfa@example.com", PASSWORD).await.unwrap().session.unwrap();
     assert_eq!(
         kind(
             f.engine
@@ -101,20 +82,12 @@ async fn totp_enrolment_challenge_and_no_replay() {
         ("SOFTWARE_TOKEN_MFA_CODE".to_owned(), String::new()),
     ]);
     for _ in 0..3 {
-        let _ = f
-            .engine
-            .respond_to_auth_challenge(&f.client_id, "SOFTWARE_TOKEN_MFA", &session, &empty)
-            .await;
+        let _ =
+            f.engine.respond_to_auth_challenge(&f.client_id, "SOFTWARE_TOKEN_MFA", &session, &empty).await;
     }
-    let _ = f
-        .engine
-        .respond_to_auth_challenge(&f.client_id, "SOFTWARE_TOKEN_MFA", &session, &empty)
-        .await;
+    let _ = f.engine.respond_to_auth_challenge(&f.client_id, "SOFTWARE_TOKEN_MFA", &session, &empty).await;
     assert_eq!(
-        f.login("mfa@example.com", PASSWORD)
-            .await
-            .unwrap_err()
-            .to_string(),
+        f.login("mfa@example.com", PASSWORD).await.unwrap_err().to_string(),
         "Password attempts exceeded"
     );
 }
@@ -125,11 +98,7 @@ async fn a_session_of_one_user_cannot_take_another_users_code() {
     for email in ["a@example.com", "b@example.com"] {
         f.confirmed_user(email).await;
         let tokens = f.tokens(email).await;
-        let (secret, _) = f
-            .engine
-            .associate_software_token(Some(&tokens.access_token), None)
-            .await
-            .unwrap();
+        let (secret, _) = f.engine.associate_software_token(Some(&tokens.access_token), None).await.unwrap();
         f.engine
             .verify_software_token(Some(&tokens.access_token), None, &code_at(&secret, now(&f)))
             .await
@@ -157,11 +126,8 @@ async fn required_mfa_forces_setup_and_cannot_be_turned_off() {
     f.confirmed_user("staff@example.com").await;
     let challenge = f.login("staff@example.com", PASSWORD).await.unwrap();
     assert_eq!(challenge.challenge_name.as_deref(), Some("MFA_SETUP"));
-    let (secret, session) = f
-        .engine
-        .associate_software_token(None, challenge.session.as_deref())
-        .await
-        .unwrap();
+    let (secret, session) =
+        f.engine.associate_software_token(None, challenge.session.as_deref()).await.unwrap();
     let session = f
         .engine
         .verify_software_token(None, session.as_deref(), &code_at(&secret, now(&f)))
@@ -169,27 +135,16 @@ async fn required_mfa_forces_setup_and_cannot_be_turned_off() {
         .unwrap()
         .unwrap();
     let responses = BTreeMap::from([("USERNAME".to_owned(), "staff@example.com".to_owned())]);
-    let done = f
-        .engine
-        .respond_to_auth_challenge(&f.client_id, "MFA_SETUP", &session, &responses)
-        .await
-        .unwrap();
+    let done =
+        f.engine.respond_to_auth_challenge(&f.client_id, "MFA_SETUP", &session, &responses).await.unwrap();
     let tokens = done.authentication_result.unwrap();
     assert_eq!(
-        kind(
-            f.engine
-                .set_user_mfa_preference(&tokens.access_token, Some(false), false)
-                .await
-        ),
+        kind(f.engine.set_user_mfa_preference(&tokens.access_token, Some(false), false).await),
         "InvalidParameterException"
     );
     f.clock.advance_secs(30);
     assert_eq!(
-        f.login("staff@example.com", PASSWORD)
-            .await
-            .unwrap()
-            .challenge_name
-            .as_deref(),
+        f.login("staff@example.com", PASSWORD).await.unwrap().challenge_name.as_deref(),
         Some("SOFTWARE_TOKEN_MFA")
     );
 }
@@ -199,30 +154,13 @@ async fn optional_mfa_can_be_turned_off_by_the_user() {
     let f = Fixture::new().await;
     f.confirmed_user("opt@example.com").await;
     let tokens = f.tokens("opt@example.com").await;
-    let (secret, _) = f
-        .engine
-        .associate_software_token(Some(&tokens.access_token), None)
-        .await
-        .unwrap();
+    let (secret, _) = f.engine.associate_software_token(Some(&tokens.access_token), None).await.unwrap();
     f.engine
         .verify_software_token(Some(&tokens.access_token), None, &code_at(&secret, now(&f)))
         .await
         .unwrap();
-    f.engine
-        .set_user_mfa_preference(&tokens.access_token, Some(false), false)
-        .await
-        .unwrap();
-    assert!(
-        f.login("opt@example.com", PASSWORD)
-            .await
-            .unwrap()
-            .authentication_result
-            .is_some()
-    );
-    let user = f
-        .engine
-        .admin_get_user(&f.pool_id, "opt@example.com")
-        .await
-        .unwrap();
+    f.engine.set_user_mfa_preference(&tokens.access_token, Some(false), false).await.unwrap();
+    assert!(f.login("opt@example.com", PASSWORD).await.unwrap().authentication_result.is_some());
+    let user = f.engine.admin_get_user(&f.pool_id, "opt@example.com").await.unwrap();
     assert!(user.user_m_f_a_setting_list.is_empty());
 }

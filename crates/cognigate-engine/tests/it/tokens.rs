@@ -111,10 +111,7 @@ async fn tokens_verify_against_the_served_jwks_and_openid_configuration() {
     verifier.verify(&tokens.id_token).await.unwrap();
     let discovery = f.engine.openid_configuration(&f.pool_id).await.unwrap();
     assert_eq!(discovery["issuer"], f.engine.issuer(&f.pool_id));
-    assert_eq!(
-        discovery["jwks_uri"],
-        format!("{}/.well-known/jwks.json", f.engine.issuer(&f.pool_id))
-    );
+    assert_eq!(discovery["jwks_uri"], format!("{}/.well-known/jwks.json", f.engine.issuer(&f.pool_id)));
 }
 
 #[tokio::test]
@@ -147,11 +144,7 @@ async fn key_rotation_keeps_old_tokens_verifiable() {
 #[tokio::test]
 async fn each_pool_signs_with_its_own_keys() {
     let f = Fixture::new().await;
-    let other = f
-        .engine
-        .create_user_pool(cognigate_engine::NewPool::with_defaults("staff"))
-        .await
-        .unwrap();
+    let other = f.engine.create_user_pool(cognigate_engine::NewPool::with_defaults("staff")).await.unwrap();
     let mine = f.engine.jwks(&f.pool_id).await.unwrap();
     let theirs = f.engine.jwks(&other.id).await.unwrap();
     assert_ne!(mine.keys[0].kid, theirs.keys[0].kid);
@@ -168,10 +161,7 @@ async fn the_verifier_sees_sign_out_revoke_token_and_deletion() {
     verifier.verify(&a.access_token).await.unwrap();
     verifier.verify(&b.access_token).await.unwrap();
 
-    f.engine
-        .revoke_token(&f.client_id, a.refresh_token.as_deref().unwrap(), None)
-        .await
-        .unwrap();
+    f.engine.revoke_token(&f.client_id, a.refresh_token.as_deref().unwrap(), None).await.unwrap();
     assert!(
         verifier.verify(&a.access_token).await.is_err(),
         "RevokeToken reaches the verifier, cached or not"
@@ -179,21 +169,12 @@ async fn the_verifier_sees_sign_out_revoke_token_and_deletion() {
     verifier.verify(&b.access_token).await.unwrap();
 
     f.engine.global_sign_out(&b.access_token).await.unwrap();
-    assert!(
-        verifier.verify(&b.access_token).await.is_err(),
-        "sign-out reaches the verifier"
-    );
+    assert!(verifier.verify(&b.access_token).await.is_err(), "sign-out reaches the verifier");
     assert!(verifier.verify(&b.id_token).await.is_err());
     // A login right after the sign-out, in the same second, is a new session and verifies.
     let c = f.tokens("rev@example.com").await;
     verifier.verify(&c.access_token).await.unwrap();
 
-    f.engine
-        .admin_delete_user(&f.pool_id, "rev@example.com")
-        .await
-        .unwrap();
-    assert!(
-        verifier.verify(&c.access_token).await.is_err(),
-        "a deleted user's tokens die with them"
-    );
+    f.engine.admin_delete_user(&f.pool_id, "rev@example.com").await.unwrap();
+    assert!(verifier.verify(&c.access_token).await.is_err(), "a deleted user's tokens die with them");
 }

@@ -1,12 +1,7 @@
 //! The exports: valid JSON, YAML and Cedar, and stable byte for byte (snapshots under `snapshots/`; review
 //! a deliberate change with `cargo insta review` or `INSTA_UPDATE=always cargo test -p cognigate-export`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::str::FromStr;
 
@@ -22,11 +17,7 @@ fn shipped() -> (Config, Authorizer) {
 }
 
 fn artefact<'a>(artefacts: &'a [Artefact], path: &str) -> &'a str {
-    &artefacts
-        .iter()
-        .find(|a| a.path == path)
-        .unwrap_or_else(|| panic!("{path} not exported"))
-        .contents
+    &artefacts.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("{path} not exported")).contents
 }
 
 #[test]
@@ -36,36 +27,20 @@ fn export_writes_the_five_artefacts_and_each_parses() {
     let paths: Vec<&str> = artefacts.iter().map(|a| a.path.as_str()).collect();
     assert_eq!(
         paths,
-        [
-            "roles.json",
-            "policies.yaml",
-            "cognigate.cedar",
-            "cognigate.cedarschema",
-            "permissions.md"
-        ]
+        ["roles.json", "policies.yaml", "cognigate.cedar", "cognigate.cedarschema", "permissions.md"]
     );
 
     let roles: serde_json::Value = serde_json::from_str(artefact(&artefacts, "roles.json")).unwrap();
     assert_eq!(roles["pools"]["staff"]["roles"]["manager"]["team_scoped"], true);
     let effective = &roles["pools"]["customer"]["roles"]["dealer"]["effective"];
     assert!(
-        effective
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p == "listing_create"),
+        effective.as_array().unwrap().iter().any(|p| p == "listing_create"),
         "dealers inherit individual permissions"
     );
 
     let policies: serde_json::Value = serde_norway::from_str(artefact(&artefacts, "policies.yaml")).unwrap();
     assert_eq!(policies["version"], 1);
-    assert!(
-        policies["rules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == "staff.last_super_admin")
-    );
+    assert!(policies["rules"].as_array().unwrap().iter().any(|r| r["id"] == "staff.last_super_admin"));
     assert_eq!(policies["routes"].as_array().unwrap().len(), config.routes.len());
 
     let policy_set = cedar_policy::PolicySet::from_str(artefact(&artefacts, "cognigate.cedar")).unwrap();
@@ -74,16 +49,10 @@ fn export_writes_the_five_artefacts_and_each_parses() {
         cedar_policy::Schema::from_cedarschema_str(artefact(&artefacts, "cognigate.cedarschema")).unwrap();
     let result =
         cedar_policy::Validator::new(schema).validate(&policy_set, cedar_policy::ValidationMode::Strict);
-    assert!(
-        result.validation_passed(),
-        "the exported policies validate against the exported schema"
-    );
+    assert!(result.validation_passed(), "the exported policies validate against the exported schema");
 
     let matrix = artefact(&artefacts, "permissions.md");
-    assert!(
-        matrix.contains("| `system_config` | ✅ | — | — | — |"),
-        "{matrix}"
-    );
+    assert!(matrix.contains("| `system_config` | ✅ | — | — | — |"), "{matrix}");
 }
 
 #[test]
@@ -102,15 +71,9 @@ fn docs_pages_are_stable_and_list_every_key() {
     let (config, authorizer) = shipped();
     let pages = docs(&[(Environment::Dev, config)], &authorizer);
     let environment = artefact(&pages, "environment.md");
-    for key in cognigate_export::config_keys()
-        .iter()
-        .filter(|k| !k.section && !k.in_array)
-    {
+    for key in cognigate_export::config_keys().iter().filter(|k| !k.section && !k.in_array) {
         let var = cognigate_config::env_var_for_key(&key.key);
-        assert!(
-            environment.contains(&format!("`{var}`")),
-            "{var} is missing from environment.md"
-        );
+        assert!(environment.contains(&format!("`{var}`")), "{var} is missing from environment.md");
     }
     assert!(environment.contains("`COGNIGATE_POOLS__STAFF__MFA__MODE`"));
     let configuration = artefact(&pages, "configuration.md");

@@ -57,15 +57,9 @@ fn every_matrix_cell_is_decided_as_the_matrix_says() {
                 assert!(decision.errors.is_empty(), "{decision:?}");
                 if expected {
                     allowed += 1;
-                    assert!(
-                        decision.policies.iter().all(|id| id.starts_with("matrix.")),
-                        "{decision:?}"
-                    );
+                    assert!(decision.policies.iter().all(|id| id.starts_with("matrix.")), "{decision:?}");
                 } else {
-                    assert!(
-                        decision.policies.is_empty(),
-                        "a default deny names no policy: {decision:?}"
-                    );
+                    assert!(decision.policies.is_empty(), "a default deny names no policy: {decision:?}");
                 }
                 checked += 1;
             }
@@ -78,11 +72,7 @@ fn every_matrix_cell_is_decided_as_the_matrix_says() {
                     &Resource::Application,
                     &RequestContext::default(),
                 );
-                assert!(
-                    !decision.allowed,
-                    "{} / {permission} of the {other} pool",
-                    subject.label()
-                );
+                assert!(!decision.allowed, "{} / {permission} of the {other} pool", subject.label());
                 let rule = format!("pool.{pool}_never_{other}");
                 assert_eq!(decision.policies, vec![rule], "{decision:?}");
                 checked += 1;
@@ -107,16 +97,9 @@ fn every_admin_operation_follows_its_governing_permission() {
         team: Some("alpha".into()),
         active: true,
     };
-    let customer = CustomerIdentity {
-        id: "buyer".into(),
-        base: "individual".into(),
-        tiers: vec![],
-        active: true,
-    };
-    let context = RequestContext {
-        granted_role: Some("team_member".into()),
-        active_super_admins: Some(2),
-    };
+    let customer =
+        CustomerIdentity { id: "buyer".into(), base: "individual".into(), tiers: vec![], active: true };
+    let context = RequestContext { granted_role: Some("team_member".into()), active_super_admins: Some(2) };
     for role in model.staff.roles.values() {
         let principal = principal_for(PoolKind::Staff, &role.name, &[]);
         for action in AdminAction::ALL {
@@ -132,31 +115,16 @@ fn every_admin_operation_follows_its_governing_permission() {
             };
             let decision = authorizer.authorize(&principal, &Action::Admin(action), &resource, &context);
             let expected = role.effective.contains(action.permission());
-            assert_eq!(
-                decision.allowed,
-                expected,
-                "{} / {}: {decision:?}",
-                role.name,
-                action.id()
-            );
+            assert_eq!(decision.allowed, expected, "{} / {}: {decision:?}", role.name, action.id());
         }
     }
     for subject in model.subjects(PoolKind::Customer) {
         let principal = principal_for(PoolKind::Customer, &subject.role, &subject.tiers);
         for action in AdminAction::ALL {
-            let decision = authorizer.authorize(
-                &principal,
-                &Action::Admin(action),
-                &Resource::Application,
-                &context,
-            );
+            let decision =
+                authorizer.authorize(&principal, &Action::Admin(action), &Resource::Application, &context);
             assert!(!decision.allowed, "{} / {}", subject.label(), action.id());
-            assert!(
-                decision
-                    .policies
-                    .contains(&"pool.customer_never_staff".to_owned()),
-                "{decision:?}"
-            );
+            assert!(decision.policies.contains(&"pool.customer_never_staff".to_owned()), "{decision:?}");
         }
     }
 }
@@ -224,16 +192,10 @@ fn hand_written_cases_for_the_non_matrix_rules() {
         .iter()
         .filter_map(|case| {
             let decision = authorizer.authorize(&case.principal, &case.action, &case.resource, &case.context);
-            check(case, &decision)
-                .err()
-                .map(|why| format!("{}: {why}; got {decision:?}", case.name))
+            check(case, &decision).err().map(|why| format!("{}: {why}; got {decision:?}", case.name))
         })
         .collect();
-    assert!(
-        cases.case.len() >= 40,
-        "the corpus shrank to {}",
-        cases.case.len()
-    );
+    assert!(cases.case.len() >= 40, "the corpus shrank to {}", cases.case.len());
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -248,19 +210,9 @@ fn hand_written_cases_for_the_non_matrix_rules() {
 fn every_rule_has_a_case() {
     let cases: Cases = toml::from_str(include_str!("../cases/rules.toml")).unwrap();
     let authorizer = Authorizer::from_config(&shipped_config()).unwrap();
-    let covered: std::collections::BTreeSet<&str> = cases
-        .case
-        .iter()
-        .flat_map(|case| case.because.iter().map(String::as_str))
-        .collect();
-    for id in authorizer
-        .policy_ids()
-        .iter()
-        .filter(|id| !id.starts_with("matrix."))
-    {
-        assert!(
-            covered.contains(id.as_str()),
-            "no hand-written case names the rule {id}"
-        );
+    let covered: std::collections::BTreeSet<&str> =
+        cases.case.iter().flat_map(|case| case.because.iter().map(String::as_str)).collect();
+    for id in authorizer.policy_ids().iter().filter(|id| !id.starts_with("matrix.")) {
+        assert!(covered.contains(id.as_str()), "no hand-written case names the rule {id}");
     }
 }

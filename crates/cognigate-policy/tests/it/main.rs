@@ -2,12 +2,7 @@
 //! admin operation for every staff role; and the hand-written cases of `tests/cases/rules.toml` for the rules
 //! that are not a matrix.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod corpus;
 mod validation;

@@ -2,15 +2,10 @@
 //! database on the server at `COGNIGATE_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
 //! Without a reachable PostgreSQL the PostgreSQL run is skipped with a loud message, unless
-//! `COGNIGATE_REQUIRE_POSTGRES=1` (set by `scripts/test` once it has made sure a server runs), which turns
+//! `COGNIGATE_TEST_REQUIRE_POSTGRES=1` (set by `scripts/test` once it has made sure a server runs), which turns
 //! the skip into a failure.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod suite;
 
@@ -41,7 +36,7 @@ async fn conformance_on_postgres() {
         Ok(pool) => pool,
         Err(error) => {
             assert!(
-                std::env::var("COGNIGATE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                std::env::var("COGNIGATE_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                 "PostgreSQL is required but unreachable at {admin_url}: {error}"
             );
             eprintln!("\n*** SKIPPED: the PostgreSQL store run: no server at {admin_url} ({error}) ***\n");
@@ -49,10 +44,7 @@ async fn conformance_on_postgres() {
         }
     };
     let database = format!("cognigate_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await.unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
     let url = format!("{base}/{database}");
     let store = SqlStore::open(&url).await.unwrap();
@@ -61,10 +53,8 @@ async fn conformance_on_postgres() {
     let reopened = SqlStore::open(&url).await.unwrap();
     suite::survives_reopen(&reopened).await;
     drop(reopened);
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {database} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database} WITH (FORCE)")))
+        .execute(&admin)
+        .await
+        .unwrap();
 }

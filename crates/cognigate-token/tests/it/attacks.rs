@@ -36,28 +36,15 @@ fn g1_alg_none_in_any_case_is_refused() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = json!({"alg": alg, "kid": kid}).to_string();
         let unsigned = format!("{}.{}.", b64(&header), b64(payload_json()));
-        assert_rejected(
-            world.verify(&unsigned),
-            |e| matches!(e, VerifyError::Malformed(_)),
-            alg,
-        );
+        assert_rejected(world.verify(&unsigned), |e| matches!(e, VerifyError::Malformed(_)), alg);
         let with_signature = format!("{}.{}.{}", b64(&header), b64(payload_json()), b64("x"));
         assert_rejected(
             world.verify(&with_signature),
             |e| matches!(e, VerifyError::UnsupportedAlgorithm),
             alg,
         );
-        let no_kid = format!(
-            "{}.{}.{}",
-            b64(json!({"alg": alg}).to_string()),
-            b64(payload_json()),
-            b64("x")
-        );
-        assert_rejected(
-            world.verify(&no_kid),
-            |e| matches!(e, VerifyError::UnsupportedAlgorithm),
-            alg,
-        );
+        let no_kid = format!("{}.{}.{}", b64(json!({"alg": alg}).to_string()), b64(payload_json()), b64("x"));
+        assert_rejected(world.verify(&no_kid), |e| matches!(e, VerifyError::UnsupportedAlgorithm), alg);
     }
     assert_eq!(world.customer.stats().signature_checks, 0);
 }
@@ -79,23 +66,14 @@ fn g2_hs256_signed_with_the_public_key_is_refused() {
     let secrets: Vec<(&str, Vec<u8>)> = vec![
         ("SPKI PEM", spki_pem.clone().into_bytes()),
         ("PKCS#1 PEM", pkcs1_pem.into_bytes()),
-        (
-            "PEM with leading whitespace",
-            format!("  \n{spki_pem}").into_bytes(),
-        ),
+        ("PEM with leading whitespace", format!("  \n{spki_pem}").into_bytes()),
         ("PEM with CRLF", spki_pem.replace('\n', "\r\n").into_bytes()),
-        (
-            "PEM without trailing newline",
-            spki_pem.trim_end().as_bytes().to_vec(),
-        ),
+        ("PEM without trailing newline", spki_pem.trim_end().as_bytes().to_vec()),
         ("SPKI DER", spki_der),
         ("PKCS#1 DER", pkcs1_der),
         ("JWK JSON", jwk_json.into_bytes()),
         ("modulus bytes", unb64(&world.customer_key.jwk().n)),
-        (
-            "modulus base64url",
-            world.customer_key.jwk().n.clone().into_bytes(),
-        ),
+        ("modulus base64url", world.customer_key.jwk().n.clone().into_bytes()),
     ];
     for (what, secret) in &secrets {
         for alg in ["HS256", "HS384", "HS512", "hs256"] {
@@ -133,17 +111,9 @@ fn g3_header_alg_other_than_the_keys_is_refused() {
         ("ES256", &aws_lc_rs::signature::RSA_PKCS1_SHA256),
     ];
     for (alg, encoding) in cases {
-        let token = sign_raw_with(
-            key,
-            encoding,
-            &json!({"alg": alg, "kid": kid}).to_string(),
-            &payload_json(),
-        );
-        assert_rejected(
-            world.verify(&token),
-            |e| matches!(e, VerifyError::UnsupportedAlgorithm),
-            alg,
-        );
+        let token =
+            sign_raw_with(key, encoding, &json!({"alg": alg, "kid": kid}).to_string(), &payload_json());
+        assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::UnsupportedAlgorithm), alg);
     }
     assert_eq!(world.customer.stats().signature_checks, 0);
 
@@ -151,12 +121,7 @@ fn g3_header_alg_other_than_the_keys_is_refused() {
     // (Nothing above reached the JWKS, so the first fetch sees this set.)
     let mut rs512_jwk = key.jwk().clone();
     rs512_jwk.alg = Some("RS512".into());
-    world.source.set(
-        CUSTOMER_ISSUER,
-        JwkSet {
-            keys: vec![rs512_jwk],
-        },
-    );
+    world.source.set(CUSTOMER_ISSUER, JwkSet { keys: vec![rs512_jwk] });
     let token = sign(key, &access_claims(CUSTOMER_ISSUER, WEB)).unwrap();
     assert_rejected(
         world.verify(&token),
@@ -175,27 +140,15 @@ fn g4_tampered_tokens_are_refused() {
     let other_parts: Vec<&str> = other.split('.').collect();
 
     let stripped = format!("{}.{}.", parts[0], parts[1]);
-    assert_rejected(
-        world.verify(&stripped),
-        |e| matches!(e, VerifyError::Malformed(_)),
-        "stripped",
-    );
+    assert_rejected(world.verify(&stripped), |e| matches!(e, VerifyError::Malformed(_)), "stripped");
 
     let swapped = format!("{}.{}.{}", parts[0], parts[1], other_parts[2]);
-    assert_rejected(
-        world.verify(&swapped),
-        |e| matches!(e, VerifyError::BadSignature),
-        "other signature",
-    );
+    assert_rejected(world.verify(&swapped), |e| matches!(e, VerifyError::BadSignature), "other signature");
 
     let mut payload: Value = serde_json::from_slice(&unb64(parts[1])).unwrap();
     payload["cognito:groups"] = json!(["super_admin"]);
     let escalated = format!("{}.{}.{}", parts[0], b64(payload.to_string()), parts[2]);
-    assert_rejected(
-        world.verify(&escalated),
-        |e| matches!(e, VerifyError::BadSignature),
-        "forged groups",
-    );
+    assert_rejected(world.verify(&escalated), |e| matches!(e, VerifyError::BadSignature), "forged groups");
 
     let mut raw_payload = unb64(parts[1]);
     raw_payload[20] ^= 0x01;
@@ -215,17 +168,9 @@ fn g4_tampered_tokens_are_refused() {
     let mut short = unb64(parts[2]);
     short.truncate(255);
     let truncated = format!("{}.{}.{}", parts[0], parts[1], b64(&short));
-    assert_rejected(
-        world.verify(&truncated),
-        |e| matches!(e, VerifyError::BadSignature),
-        "short signature",
-    );
+    assert_rejected(world.verify(&truncated), |e| matches!(e, VerifyError::BadSignature), "short signature");
     let long = format!("{}.{}.{}", parts[0], parts[1], b64(vec![7u8; 2000]));
-    assert_rejected(
-        world.verify(&long),
-        |e| matches!(e, VerifyError::BadSignature),
-        "long signature",
-    );
+    assert_rejected(world.verify(&long), |e| matches!(e, VerifyError::BadSignature), "long signature");
 
     assert!(world.verify(&token).is_ok());
 }
@@ -245,26 +190,14 @@ fn g5_unknown_kids_refetch_at_most_once_per_floor() {
 
     // The floor counts from the last fetch, whatever triggered it: hydrate's fetch fills this window.
     for _ in 0..1000 {
-        assert_rejected(
-            world.verify(&random_kid_token()),
-            |e| matches!(e, VerifyError::UnknownKey),
-            "kid",
-        );
+        assert_rejected(world.verify(&random_kid_token()), |e| matches!(e, VerifyError::UnknownKey), "kid");
     }
-    assert_eq!(
-        world.source.fetch_count(),
-        1,
-        "no refetch inside the window of hydrate's fetch"
-    );
+    assert_eq!(world.source.fetch_count(), 1, "no refetch inside the window of hydrate's fetch");
     assert!(world.verify(&valid).is_ok(), "known keys keep working");
 
     world.clock.advance(10);
     for _ in 0..1000 {
-        assert_rejected(
-            world.verify(&random_kid_token()),
-            |e| matches!(e, VerifyError::UnknownKey),
-            "kid",
-        );
+        assert_rejected(world.verify(&random_kid_token()), |e| matches!(e, VerifyError::UnknownKey), "kid");
     }
     assert_eq!(world.source.fetch_count(), 2, "one refetch in the next window");
 
@@ -294,10 +227,7 @@ fn g5_concurrent_unknown_kids_share_one_fetch() {
             format!("{}.{}.{}", b64(header), b64(&payload), b64([7u8; 256]))
         })
         .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     runtime.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for token in tokens {
@@ -315,23 +245,11 @@ fn g5_concurrent_unknown_kids_share_one_fetch() {
 fn g6_odd_kids_are_refused_without_lookups_outside_the_jwks() {
     let world = World::new();
     let payload = payload_json();
-    for kid in [
-        "../../../../dev/null",
-        "/proc/sys/kernel/randomize_va_space",
-        "' OR 1=1--",
-        "%00",
-        "k\u{202e}",
-    ] {
-        let token = sign_raw(
-            &world.customer_key,
-            &json!({"alg": "RS256", "kid": kid}).to_string(),
-            &payload,
-        );
-        assert_rejected(
-            world.verify(&token),
-            |e| matches!(e, VerifyError::UnknownKey),
-            kid,
-        );
+    for kid in
+        ["../../../../dev/null", "/proc/sys/kernel/randomize_va_space", "' OR 1=1--", "%00", "k\u{202e}"]
+    {
+        let token = sign_raw(&world.customer_key, &json!({"alg": "RS256", "kid": kid}).to_string(), &payload);
+        assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::UnknownKey), kid);
     }
     let long = "k".repeat(10_000);
     for header in [
@@ -351,11 +269,7 @@ fn g6_odd_kids_are_refused_without_lookups_outside_the_jwks() {
             &header.to_string(),
         );
     }
-    assert_eq!(
-        world.source.fetch_count(),
-        1,
-        "only the odd-but-valid string kids reach the JWKS, once"
-    );
+    assert_eq!(world.source.fetch_count(), 1, "only the odd-but-valid string kids reach the JWKS, once");
 }
 
 #[tokio::test]
@@ -363,13 +277,8 @@ async fn g7_key_reference_headers_are_never_followed() {
     let key = SigningKey::generate().unwrap();
     let attacker = SigningKey::generate().unwrap();
     let jwks = serde_json::to_vec(&JwkSet::from_signing_keys([&key])).unwrap();
-    let pool = TestServer::start(move |_| {
-        (
-            200,
-            vec![("Content-Type", "application/json".into())],
-            jwks.clone(),
-        )
-    });
+    let pool =
+        TestServer::start(move |_| (200, vec![("Content-Type", "application/json".into())], jwks.clone()));
     let trap = TcpListener::bind("127.0.0.1:0").unwrap();
     trap.set_nonblocking(true).unwrap();
     let trap_url = format!("http://{}/jwks.json", trap.local_addr().unwrap());
@@ -404,27 +313,18 @@ async fn g7_key_reference_headers_are_never_followed() {
     // Signed by the attacker's key, whatever kid it claims: refused.
     for header in references(attacker.kid()) {
         let token = sign_raw(&attacker, &header.to_string(), &payload);
-        assert!(
-            matches!(verifier.verify(&token).await, Err(VerifyError::UnknownKey)),
-            "{header}"
-        );
+        assert!(matches!(verifier.verify(&token).await, Err(VerifyError::UnknownKey)), "{header}");
     }
     for header in references(key.kid()) {
         let token = sign_raw(&attacker, &header.to_string(), &payload);
-        assert!(
-            matches!(verifier.verify(&token).await, Err(VerifyError::BadSignature)),
-            "{header}"
-        );
+        assert!(matches!(verifier.verify(&token).await, Err(VerifyError::BadSignature)), "{header}");
     }
     assert!(
         matches!(trap.accept(), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock),
         "nothing may connect to a URL taken from a token"
     );
     let requests = pool.requests.lock().unwrap().clone();
-    assert_eq!(
-        requests,
-        vec!["GET /us-east-1_Pool/.well-known/jwks.json HTTP/1.1"; requests.len()]
-    );
+    assert_eq!(requests, vec!["GET /us-east-1_Pool/.well-known/jwks.json HTTP/1.1"; requests.len()]);
     assert!(requests.len() <= 2, "{requests:?}");
 }
 
@@ -445,25 +345,14 @@ fn g8_tokens_of_the_other_pool_are_refused() {
     );
     // A customer token re-labelled with the staff issuer (and client): the staff JWKS has no customer key.
     let relabelled = sign(&world.customer_key, &access_claims(STAFF_ISSUER, CONSOLE)).unwrap();
-    assert_rejected(
-        world.verify_staff(&relabelled),
-        |e| matches!(e, VerifyError::UnknownKey),
-        "relabelled",
-    );
+    assert_rejected(world.verify_staff(&relabelled), |e| matches!(e, VerifyError::UnknownKey), "relabelled");
     // …and with the staff kid, the signature fails.
     let mut claims = access_payload();
     claims.insert("iss".into(), json!(STAFF_ISSUER));
     claims.insert("client_id".into(), json!(CONSOLE));
-    let forged = sign_raw(
-        &world.customer_key,
-        &header_for(&world.staff_key),
-        &Value::Object(claims).to_string(),
-    );
-    assert_rejected(
-        world.verify_staff(&forged),
-        |e| matches!(e, VerifyError::BadSignature),
-        "staff kid",
-    );
+    let forged =
+        sign_raw(&world.customer_key, &header_for(&world.staff_key), &Value::Object(claims).to_string());
+    assert_rejected(world.verify_staff(&forged), |e| matches!(e, VerifyError::BadSignature), "staff kid");
     // Issuer look-alikes.
     for iss in [
         format!("{CUSTOMER_ISSUER}/"),
@@ -478,49 +367,26 @@ fn g8_tokens_of_the_other_pool_are_refused() {
             &header_for(&world.customer_key),
             &Value::Object(claims).to_string(),
         );
-        assert_rejected(
-            world.verify(&token),
-            |e| matches!(e, VerifyError::UnknownIssuer),
-            &iss,
-        );
+        assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::UnknownIssuer), &iss);
     }
-    assert_eq!(
-        world.customer.stats().signature_checks,
-        0,
-        "no key work for unknown issuers"
-    );
+    assert_eq!(world.customer.stats().signature_checks, 0, "no key work for unknown issuers");
 }
 
 #[test]
 fn g10_other_app_clients_are_refused() {
     let world = World::new();
     let access = sign(&world.customer_key, &access_claims(CUSTOMER_ISSUER, OTHER_CLIENT)).unwrap();
-    assert_rejected(
-        world.verify(&access),
-        |e| matches!(e, VerifyError::WrongClient),
-        "access client_id",
-    );
+    assert_rejected(world.verify(&access), |e| matches!(e, VerifyError::WrongClient), "access client_id");
     // MOBILE is accepted for access tokens but not for ID tokens.
     let id = sign(&world.customer_key, &id_claims(CUSTOMER_ISSUER, MOBILE)).unwrap();
-    assert_rejected(
-        world.verify(&id),
-        |e| matches!(e, VerifyError::WrongClient),
-        "id aud",
-    );
+    assert_rejected(world.verify(&id), |e| matches!(e, VerifyError::WrongClient), "id aud");
     // An access token carrying an accepted `aud` but a foreign `client_id` is still refused.
     let mut claims = access_payload();
     claims.insert("client_id".into(), json!(OTHER_CLIENT));
     claims.insert("aud".into(), json!(WEB));
-    let token = sign_raw(
-        &world.customer_key,
-        &header_for(&world.customer_key),
-        &Value::Object(claims).to_string(),
-    );
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::WrongClient),
-        "aud on access",
-    );
+    let token =
+        sign_raw(&world.customer_key, &header_for(&world.customer_key), &Value::Object(claims).to_string());
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::WrongClient), "aud on access");
     for value in [json!(null), json!([WEB]), json!(7)] {
         let mut claims = access_payload();
         claims.insert("client_id".into(), value.clone());
@@ -537,16 +403,9 @@ fn g10_other_app_clients_are_refused() {
     }
     let mut claims = access_payload();
     claims.remove("client_id");
-    let token = sign_raw(
-        &world.customer_key,
-        &header_for(&world.customer_key),
-        &Value::Object(claims).to_string(),
-    );
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::InvalidClaim { .. }),
-        "no client_id",
-    );
+    let token =
+        sign_raw(&world.customer_key, &header_for(&world.customer_key), &Value::Object(claims).to_string());
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::InvalidClaim { .. }), "no client_id");
 }
 
 #[test]
@@ -564,10 +423,7 @@ fn g11_id_and_access_tokens_are_not_interchangeable() {
         .build()
         .unwrap();
     let access = world.customer_access();
-    assert!(matches!(
-        block_on(id_only.verify(&access)),
-        Err(VerifyError::WrongTokenUse)
-    ));
+    assert!(matches!(block_on(id_only.verify(&access)), Err(VerifyError::WrongTokenUse)));
     for token_use in [json!("refresh"), json!("Access"), json!("")] {
         let mut claims = access_payload();
         claims.insert("token_use".into(), token_use.clone());
@@ -597,65 +453,35 @@ fn g12_expiry_and_not_before_honour_the_leeway() {
     world.clock.set(NOW + 4);
     assert!(world.verify(&token).is_ok(), "leeway - 1 s");
     world.clock.set(NOW + 5);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Expired),
-        "leeway (cached)",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Expired), "leeway (cached)");
     world.clock.set(NOW + 6);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Expired),
-        "leeway + 1 s (cached)",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Expired), "leeway + 1 s (cached)");
     world.customer.clear_token_cache();
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Expired),
-        "leeway + 1 s (first seen)",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Expired), "leeway + 1 s (first seen)");
 
     world.clock.set(NOW);
     let with_nbf = |nbf: u64| {
         let mut claims = access_payload();
         claims.insert("nbf".into(), json!(nbf));
-        sign_raw(
-            &world.customer_key,
-            &header_for(&world.customer_key),
-            &Value::Object(claims).to_string(),
-        )
+        sign_raw(&world.customer_key, &header_for(&world.customer_key), &Value::Object(claims).to_string())
     };
     assert!(world.verify(&with_nbf(NOW + 5)).is_ok(), "nbf within leeway");
-    assert_rejected(
-        world.verify(&with_nbf(NOW + 6)),
-        |e| matches!(e, VerifyError::NotYetValid),
-        "nbf",
-    );
+    assert_rejected(world.verify(&with_nbf(NOW + 6)), |e| matches!(e, VerifyError::NotYetValid), "nbf");
     let mut future = access_claims(CUSTOMER_ISSUER, WEB);
     future.iat = NOW + 60;
     future.exp = NOW + 3600;
     let token = sign(&world.customer_key, &future).unwrap();
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::NotYetValid),
-        "iat in the future",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::NotYetValid), "iat in the future");
 
     // Leeway zero: expired at exp exactly.
-    let strict = World::with_options(VerifierOptions {
-        leeway: Duration::ZERO,
-        ..VerifierOptions::default()
-    });
+    let strict =
+        World::with_options(VerifierOptions { leeway: Duration::ZERO, ..VerifierOptions::default() });
     let mut claims = access_claims(CUSTOMER_ISSUER, WEB);
     claims.exp = NOW + 1;
     let token = sign(&strict.customer_key, &claims).unwrap();
     assert!(strict.verify(&token).is_ok());
     strict.clock.set(NOW + 1);
-    assert_rejected(
-        strict.verify(&token),
-        |e| matches!(e, VerifyError::Expired),
-        "leeway 0",
-    );
+    assert_rejected(strict.verify(&token), |e| matches!(e, VerifyError::Expired), "leeway 0");
 }
 
 #[test]
@@ -704,11 +530,8 @@ fn g13_claims_of_the_wrong_type_are_refused() {
     // exp before iat.
     let mut claims = access_payload();
     claims.insert("exp".into(), json!(NOW - 20));
-    let token = sign_raw(
-        &world.customer_key,
-        &header_for(&world.customer_key),
-        &Value::Object(claims).to_string(),
-    );
+    let token =
+        sign_raw(&world.customer_key, &header_for(&world.customer_key), &Value::Object(claims).to_string());
     assert_rejected(
         world.verify(&token),
         |e| matches!(e, VerifyError::InvalidClaim { claim: "exp", .. }),
@@ -726,35 +549,19 @@ fn g14_structural_tricks_are_refused() {
     let payload = payload_json();
     let duplicated = format!(r#"{{"sub":"someone-else",{}"#, &payload[1..]);
     let token = sign_raw(&world.customer_key, &header, &duplicated);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Malformed(_)),
-        "duplicate sub",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Malformed(_)), "duplicate sub");
     let nested_duplicate = format!(r#"{{"x":{{"a":1,"a":2}},{}"#, &payload[1..]);
     let token = sign_raw(&world.customer_key, &header, &nested_duplicate);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Malformed(_)),
-        "nested duplicate",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Malformed(_)), "nested duplicate");
     let duplicate_header = format!(r#"{{"alg":"none",{}"#, &header[1..]);
     let token = sign_raw(&world.customer_key, &duplicate_header, &payload);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Malformed(_)),
-        "duplicate alg",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Malformed(_)), "duplicate alg");
 
     for crit in [json!(["b64"]), json!(["exp"]), json!([]), json!("b64")] {
         let header =
             json!({"alg": "RS256", "kid": world.customer_key.kid(), "crit": crit, "b64": false}).to_string();
         let token = sign_raw(&world.customer_key, &header, &payload);
-        assert_rejected(
-            world.verify(&token),
-            |e| matches!(e, VerifyError::Malformed(_)),
-            &crit.to_string(),
-        );
+        assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Malformed(_)), &crit.to_string());
     }
 
     let json_serialised = json!({
@@ -797,11 +604,7 @@ fn g14_structural_tricks_are_refused() {
         }
     }
     for token in &malformed {
-        assert_rejected(
-            world.verify(token),
-            |e| matches!(e, VerifyError::Malformed(_)),
-            token,
-        );
+        assert_rejected(world.verify(token), |e| matches!(e, VerifyError::Malformed(_)), token);
     }
     assert_eq!(world.customer.stats().signature_checks, 0);
     assert!(world.verify(&valid).is_ok());
@@ -812,12 +615,8 @@ fn g15_oversized_tokens_are_refused_before_decoding() {
     let world = World::new();
     let limit = VerifierOptions::default().max_token_len;
     for len in [limit + 1, 1024 * 1024, 4 * 1024 * 1024] {
-        let token = format!(
-            "{}.{}.{}",
-            "a".repeat(len / 3),
-            "b".repeat(len / 3),
-            "c".repeat(len - 2 * (len / 3))
-        );
+        let token =
+            format!("{}.{}.{}", "a".repeat(len / 3), "b".repeat(len / 3), "c".repeat(len - 2 * (len / 3)));
         assert!(
             matches!(world.verify(&token), Err(VerifyError::TooLarge { len: l, limit: m }) if l == token.len() && m == limit),
             "{len}"
@@ -829,19 +628,10 @@ fn g15_oversized_tokens_are_refused_before_decoding() {
     let token = sign(&world.customer_key, &claims).unwrap();
     assert!(matches!(world.verify(&token), Err(VerifyError::TooLarge { .. })));
     // Deep nesting under the size limit: refused by the JSON depth limit, not a stack overflow.
-    let deep = format!(
-        r#"{{"x":{}1{},{}"#,
-        "[".repeat(3000),
-        "]".repeat(3000),
-        &payload_json()[1..]
-    );
+    let deep = format!(r#"{{"x":{}1{},{}"#, "[".repeat(3000), "]".repeat(3000), &payload_json()[1..]);
     let token = sign_raw(&world.customer_key, &header_for(&world.customer_key), &deep);
     assert!(token.len() < limit);
-    assert_rejected(
-        world.verify(&token),
-        |e| matches!(e, VerifyError::Malformed(_)),
-        "deep nesting",
-    );
+    assert_rejected(world.verify(&token), |e| matches!(e, VerifyError::Malformed(_)), "deep nesting");
     // Just under the limit with many groups: accepted.
     let mut claims = access_claims(CUSTOMER_ISSUER, WEB);
     claims.groups = (0..1000).map(|i| format!("g{i}")).collect();
@@ -855,20 +645,12 @@ fn g19_jwks_outage_fails_closed_for_unknown_kids() {
     let world = World::new();
     world.source.remove(CUSTOMER_ISSUER);
     let token = world.customer_access();
-    assert!(
-        matches!(world.verify(&token), Err(VerifyError::Jwks(_))),
-        "cold start, endpoint down"
-    );
+    assert!(matches!(world.verify(&token), Err(VerifyError::Jwks(_))), "cold start, endpoint down");
     world.clock.advance(3);
-    assert!(
-        matches!(world.verify(&token), Err(VerifyError::UnknownKey)),
-        "inside the floor: no new fetch"
-    );
+    assert!(matches!(world.verify(&token), Err(VerifyError::UnknownKey)), "inside the floor: no new fetch");
     assert_eq!(world.source.fetch_count(), 1);
     world.clock.advance(10);
-    world
-        .source
-        .set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&world.customer_key]));
+    world.source.set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&world.customer_key]));
     assert!(world.verify(&token).is_ok(), "recovers after the floor");
 }
 
@@ -880,8 +662,5 @@ fn jwk_with_odd_fields_round_trips_through_a_verifier() {
     jwk.use_ = Some("enc".into());
     world.source.set(CUSTOMER_ISSUER, JwkSet { keys: vec![jwk] });
     let token = world.customer_access();
-    assert!(matches!(
-        world.verify(&token),
-        Err(VerifyError::UnsupportedAlgorithm)
-    ));
+    assert!(matches!(world.verify(&token), Err(VerifyError::UnsupportedAlgorithm)));
 }

@@ -26,17 +26,11 @@ fn revocation_is_seen_on_a_cache_hit() {
 
     world.revocations.revoke_origin_jti(claims.origin_jti.clone());
     assert!(matches!(world.verify(&token), Err(VerifyError::Revoked)));
-    assert_eq!(
-        world.customer.stats().signature_checks,
-        1,
-        "refused from the cache"
-    );
+    assert_eq!(world.customer.stats().signature_checks, 1, "refused from the cache");
 
     let second = world.customer_access();
     assert!(world.verify(&second).is_ok());
-    world
-        .revocations
-        .revoke_jti(world.verify(&second).unwrap().jti().unwrap());
+    world.revocations.revoke_jti(world.verify(&second).unwrap().jti().unwrap());
     assert!(matches!(world.verify(&second), Err(VerifyError::Revoked)));
 }
 
@@ -47,20 +41,14 @@ fn subject_revocation_covers_tokens_issued_until_the_given_time() {
     let old = world.customer_access(); // iat = NOW - 10
     assert!(world.verify(&old).is_ok());
     world.revocations.revoke_subject_until(sub.clone(), NOW - 10);
-    assert!(
-        matches!(world.verify(&old), Err(VerifyError::Revoked)),
-        "iat == until is revoked"
-    );
+    assert!(matches!(world.verify(&old), Err(VerifyError::Revoked)), "iat == until is revoked");
 
     let mut later = access_claims(CUSTOMER_ISSUER, WEB);
     later.iat = NOW - 9;
     let later = sign(&world.customer_key, &later).unwrap();
     assert!(world.verify(&later).is_ok());
     world.revocations.revoke_subject_until(sub.clone(), NOW - 100);
-    assert!(
-        world.verify(&later).is_ok(),
-        "an earlier time does not shorten the revocation"
-    );
+    assert!(world.verify(&later).is_ok(), "an earlier time does not shorten the revocation");
     assert!(matches!(world.verify(&old), Err(VerifyError::Revoked)));
 
     world.revocations.forget_subject(&sub);
@@ -73,10 +61,8 @@ fn subject_revocation_covers_tokens_issued_until_the_given_time() {
 
 #[test]
 fn cache_is_bounded() {
-    let world = World::with_options(VerifierOptions {
-        token_cache_capacity: 10,
-        ..VerifierOptions::default()
-    });
+    let world =
+        World::with_options(VerifierOptions { token_cache_capacity: 10, ..VerifierOptions::default() });
     let tokens: Vec<String> = (0..25).map(|_| world.customer_access()).collect();
     for token in &tokens {
         assert!(world.verify(token).is_ok());
@@ -84,17 +70,9 @@ fn cache_is_bounded() {
     assert_eq!(world.customer.stats().cached_tokens, 10);
     assert_eq!(world.customer.stats().signature_checks, 25);
     assert!(world.verify(&tokens[24]).is_ok());
-    assert_eq!(
-        world.customer.stats().signature_checks,
-        25,
-        "recent token is a hit"
-    );
+    assert_eq!(world.customer.stats().signature_checks, 25, "recent token is a hit");
     assert!(world.verify(&tokens[0]).is_ok());
-    assert_eq!(
-        world.customer.stats().signature_checks,
-        26,
-        "evicted token is verified again"
-    );
+    assert_eq!(world.customer.stats().signature_checks, 26, "evicted token is verified again");
 }
 
 #[test]
@@ -113,10 +91,8 @@ fn near_miss_of_a_cached_token_is_not_a_hit() {
 
 #[test]
 fn disabled_cache_verifies_every_time() {
-    let world = World::with_options(VerifierOptions {
-        token_cache_capacity: 0,
-        ..VerifierOptions::default()
-    });
+    let world =
+        World::with_options(VerifierOptions { token_cache_capacity: 0, ..VerifierOptions::default() });
     let token = world.customer_access();
     for _ in 0..3 {
         assert!(world.verify(&token).is_ok());

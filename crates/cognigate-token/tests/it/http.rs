@@ -18,10 +18,7 @@ async fn fetches_the_well_known_jwks() {
     let body = serde_json::to_vec(&set).unwrap();
     let server = TestServer::start(move |_| json_response(body.clone()));
     let source = HttpJwksSource::new().unwrap();
-    let fetched = source
-        .fetch(&format!("{}/us-east-1_Abc", server.base))
-        .await
-        .unwrap();
+    let fetched = source.fetch(&format!("{}/us-east-1_Abc", server.base)).await.unwrap();
     assert_eq!(fetched, set);
     assert_eq!(
         server.requests.lock().unwrap().as_slice(),
@@ -34,16 +31,16 @@ async fn refuses_bodies_over_the_limit() {
     let big = format!(r#"{{"keys":[],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
     let server = TestServer::start(move |_| json_response(big.clone()));
     let source = HttpJwksSource::new().unwrap();
-    assert!(matches!(
-        source.fetch(&server.base).await,
-        Err(JwksError::TooLarge { limit: 65536 })
-    ));
+    assert!(matches!(source.fetch(&server.base).await, Err(JwksError::TooLarge { limit: 65536 })));
+    // Without Content-Length the limit is enforced while reading.
+    let body = format!(r#"{{"keys":[],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
+    let unannounced = TestServer::start(move |_| (200, vec![(NO_LENGTH, "1".into())], body.clone()));
+    assert!(matches!(source.fetch(&unannounced.base).await, Err(JwksError::TooLarge { limit: 65536 })));
+    let fits = TestServer::start(|_| (200, vec![(NO_LENGTH, "1".into())], br#"{"keys":[]}"#.to_vec()));
+    assert_eq!(source.fetch(&fits.base).await.unwrap(), JwkSet::default());
     let small = HttpJwksSource::new().unwrap().with_max_bytes(10);
     let tiny = TestServer::start(|_| json_response(br#"{"keys":[]}"#.to_vec()));
-    assert!(matches!(
-        small.fetch(&tiny.base).await,
-        Err(JwksError::TooLarge { limit: 10 })
-    ));
+    assert!(matches!(small.fetch(&tiny.base).await, Err(JwksError::TooLarge { limit: 10 })));
 }
 
 #[tokio::test]
@@ -54,18 +51,9 @@ async fn refuses_errors_redirects_and_garbage() {
         _ => json_response(b"<html>".to_vec()),
     });
     let source = HttpJwksSource::new().unwrap();
-    assert!(matches!(
-        source.fetch(&format!("{}/missing", server.base)).await,
-        Err(JwksError::Status(404))
-    ));
-    assert!(matches!(
-        source.fetch(&format!("{}/moved", server.base)).await,
-        Err(JwksError::Status(302))
-    ));
-    assert!(matches!(
-        source.fetch(&format!("{}/garbage", server.base)).await,
-        Err(JwksError::Json(_))
-    ));
+    assert!(matches!(source.fetch(&format!("{}/missing", server.base)).await, Err(JwksError::Status(404))));
+    assert!(matches!(source.fetch(&format!("{}/moved", server.base)).await, Err(JwksError::Status(302))));
+    assert!(matches!(source.fetch(&format!("{}/garbage", server.base)).await, Err(JwksError::Json(_))));
     assert_eq!(server.request_count(), 3);
     // Nothing listening: a request error, not a panic.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -2,12 +2,7 @@
 //! catalogue (security notes, section G), key rotation, revocation and the verified-token cache, and the
 //! HTTP JWKS source against a local server. Time comes from a `FixedClock`; nothing sleeps.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod attacks;
 mod cache;
@@ -84,15 +79,7 @@ impl World {
             .options(options)
             .build()
             .unwrap();
-        Self {
-            customer_key,
-            staff_key,
-            source,
-            clock,
-            revocations,
-            customer,
-            staff,
-        }
+        Self { customer_key, staff_key, source, clock, revocations, customer, staff }
     }
 
     /// A valid customer access token for `WEB`.
@@ -129,11 +116,7 @@ pub fn shared_key(index: usize) -> SigningKey {
 /// Runs a future on a fresh current-thread runtime (the verifier never waits on time, only on the JWKS
 /// source, which is in memory here).
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
 }
 
 pub fn access_claims(issuer: &str, client_id: &str) -> AccessClaims {
@@ -204,8 +187,7 @@ pub fn sign_raw_with(
     let input = format!("{}.{}", b64(header), b64(payload));
     let pair = key_pair(key);
     let mut signature = vec![0u8; pair.public_modulus_len()];
-    pair.sign(encoding, &SystemRandom::new(), input.as_bytes(), &mut signature)
-        .unwrap();
+    pair.sign(encoding, &SystemRandom::new(), input.as_bytes(), &mut signature).unwrap();
     format!("{input}.{}", b64(signature))
 }
 
@@ -237,6 +219,9 @@ pub struct TestServer {
 
 pub type Response = (u16, Vec<(&'static str, String)>, Vec<u8>);
 
+/// A response header that makes `TestServer` leave out `Content-Length`.
+pub const NO_LENGTH: &str = "X-Test-No-Length";
+
 impl TestServer {
     pub fn start(respond: impl Fn(&str) -> Response + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -257,10 +242,11 @@ impl TestServer {
                 let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
                 seen.lock().unwrap().push(line);
                 let (status, headers, body) = respond(&path);
-                let mut response = format!(
-                    "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
-                    body.len()
-                );
+                let mut response = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
+                // A response may omit its length: the body then runs until the connection closes.
+                if !headers.iter().any(|(name, _)| *name == NO_LENGTH) {
+                    response.push_str(&format!("Content-Length: {}\r\n", body.len()));
+                }
                 for (name, value) in headers {
                     response.push_str(&format!("{name}: {value}\r\n"));
                 }

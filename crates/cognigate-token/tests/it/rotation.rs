@@ -15,10 +15,7 @@ fn new_key_verifies_after_one_refetch_and_old_key_keeps_working() {
     assert_eq!(world.source.fetch_count(), 1);
 
     let new_key = SigningKey::generate().unwrap();
-    world.source.set(
-        CUSTOMER_ISSUER,
-        JwkSet::from_signing_keys([&world.customer_key, &new_key]),
-    );
+    world.source.set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&world.customer_key, &new_key]));
     let new_token = sign(&new_key, &access_claims(CUSTOMER_ISSUER, WEB)).unwrap();
     // Within the refetch floor of the first fetch, the new kid is not fetched yet (the price of the floor).
     world.clock.advance(9);
@@ -42,20 +39,14 @@ fn withdrawn_key_fails_after_the_refetch_a_new_kid_triggers() {
     assert_eq!(world.customer.stats().cached_tokens, 1);
 
     let new_key = SigningKey::generate().unwrap();
-    world
-        .source
-        .set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&new_key]));
+    world.source.set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&new_key]));
     // Until something triggers a refetch, the cached key (and cached token) still verify.
     assert!(world.verify(&old_token).is_ok());
 
     let new_token = sign(&new_key, &access_claims(CUSTOMER_ISSUER, WEB)).unwrap();
     world.clock.advance(10);
     assert!(world.verify(&new_token).is_ok());
-    assert_eq!(
-        world.customer.stats().cached_tokens,
-        1,
-        "the refetch dropped a key: cache cleared"
-    );
+    assert_eq!(world.customer.stats().cached_tokens, 1, "the refetch dropped a key: cache cleared");
     assert!(matches!(world.verify(&old_token), Err(VerifyError::UnknownKey)));
     let fresh_old = world.customer_access();
     assert!(matches!(world.verify(&fresh_old), Err(VerifyError::UnknownKey)));
@@ -67,9 +58,7 @@ fn withdrawn_key_fails_once_the_key_set_is_older_than_max_age() {
     let old_token = world.customer_access();
     assert!(world.verify(&old_token).is_ok());
     let new_key = SigningKey::generate().unwrap();
-    world
-        .source
-        .set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&new_key]));
+    world.source.set(CUSTOMER_ISSUER, JwkSet::from_signing_keys([&new_key]));
 
     world.clock.advance(3599);
     let mut claims = access_claims(CUSTOMER_ISSUER, WEB);
@@ -84,10 +73,7 @@ fn withdrawn_key_fails_once_the_key_set_is_older_than_max_age() {
     let after = sign(&world.customer_key, &claims).unwrap();
     assert!(matches!(world.verify(&after), Err(VerifyError::UnknownKey)));
     assert_eq!(world.source.fetch_count(), 2, "stale set refreshed once");
-    assert!(
-        matches!(world.verify(&before), Err(VerifyError::UnknownKey)),
-        "cached token forgotten"
-    );
+    assert!(matches!(world.verify(&before), Err(VerifyError::UnknownKey)), "cached token forgotten");
 }
 
 #[test]
@@ -123,8 +109,5 @@ fn hydrate_loads_every_issuer_and_reports_failures() {
     assert_eq!(world.source.fetch_count(), 1);
 
     world.source.remove(STAFF_ISSUER);
-    assert!(matches!(
-        block_on(world.staff.hydrate()),
-        Err(VerifyError::Jwks(_))
-    ));
+    assert!(matches!(block_on(world.staff.hydrate()), Err(VerifyError::Jwks(_))));
 }

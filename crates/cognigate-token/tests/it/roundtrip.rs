@@ -14,10 +14,7 @@ fn access_token_round_trip_field_by_field() {
     let token = sign(&world.customer_key, &claims).unwrap();
     let verified = world.verify(&token).unwrap();
 
-    assert_eq!(
-        verified.audience(),
-        &Audience::access(CUSTOMER_ISSUER, [WEB, MOBILE])
-    );
+    assert_eq!(verified.audience(), &Audience::access(CUSTOMER_ISSUER, [WEB, MOBILE]));
     assert_eq!(verified.issuer(), CUSTOMER_ISSUER);
     assert_eq!(verified.token_use(), TokenUse::Access);
     assert_eq!(verified.sub(), claims.sub);
@@ -35,10 +32,7 @@ fn access_token_round_trip_field_by_field() {
     assert_eq!(verified.claim("version"), Some(&json!(2)));
     assert_eq!(verified.claim("event_id"), Some(&json!(claims.event_id)));
     // The full claim set is exactly what was signed.
-    assert_eq!(
-        Value::Object(verified.claims().clone()),
-        serde_json::to_value(&claims).unwrap()
-    );
+    assert_eq!(Value::Object(verified.claims().clone()), serde_json::to_value(&claims).unwrap());
     let back: AccessClaims = serde_json::from_value(Value::Object(verified.claims().clone())).unwrap();
     assert_eq!(back, claims);
 }
@@ -106,15 +100,9 @@ fn signing_rejects_claims_that_are_not_an_object() {
 fn pem(label: &str, der: &[u8]) -> String {
     use base64::engine::general_purpose::STANDARD;
     let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|chunk| std::str::from_utf8(chunk).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
+    let lines: Vec<&str> =
+        body.as_bytes().chunks(64).map(|chunk| std::str::from_utf8(chunk).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 
 #[test]
@@ -154,10 +142,7 @@ fn imported_key_signs_tokens_the_old_jwks_accepts() {
     let restored = SigningKey::from_pkcs8_der(world.customer_key.kid(), &der).unwrap();
     let token = sign(&restored, &access_claims(CUSTOMER_ISSUER, WEB)).unwrap();
     assert!(world.verify(&token).is_ok());
-    assert_eq!(
-        JwkSet::from_signing_keys([&restored]),
-        JwkSet::from_signing_keys([&world.customer_key])
-    );
+    assert_eq!(JwkSet::from_signing_keys([&restored]), JwkSet::from_signing_keys([&world.customer_key]));
 }
 
 #[test]

@@ -1,11 +1,6 @@
 //! The `cognigate` binary as a user runs it: checking configurations, exporting, generating docs, serving.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod cli;
 mod serve;
@@ -16,10 +11,7 @@ use std::process::{Command, Output};
 
 /// The repository root (where cognigate.toml and docs/ live).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// The binary under test, run from the repository root with no COGNIGATE_* variables inherited.
@@ -33,11 +25,7 @@ pub fn cognigate() -> Command {
 }
 
 pub fn run(command: &mut Command) -> (bool, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().unwrap();
+    let Output { status, stdout, stderr } = command.output().unwrap();
     (
         status.success(),
         String::from_utf8_lossy(&stdout).into_owned(),

@@ -26,21 +26,13 @@ fn start(args: &[&str]) -> Server {
     let child = cognigate()
         .args(args)
         .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
-        .env(
-            "COGNIGATE_STORE__URL",
-            format!("sqlite://{}/cognigate.db", data.path().display()),
-        )
+        .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     // Owned by `Server` from here on, so it is killed and reaped whatever happens next.
-    let mut server = Server {
-        child,
-        url: String::new(),
-        lines: Vec::new(),
-        _data: data,
-    };
+    let mut server = Server { child, url: String::new(), lines: Vec::new(), _data: data };
     let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
@@ -50,11 +42,7 @@ fn start(args: &[&str]) -> Server {
             server.lines
         );
         if line.starts_with("cognigate listening on ") {
-            server.url = line
-                .split_whitespace()
-                .find(|word| word.starts_with("http://"))
-                .unwrap()
-                .to_owned();
+            server.url = line.split_whitespace().find(|word| word.starts_with("http://")).unwrap().to_owned();
             return server;
         }
         server.lines.push(line);
@@ -65,38 +53,19 @@ fn start(args: &[&str]) -> Server {
 async fn dev_serves_health_readiness_and_the_configuration() {
     let server = start(&["dev", "--listen", "127.0.0.1:0"]);
     let client = reqwest::Client::new();
-    let health = client
-        .get(format!("{}/healthz", server.url))
-        .send()
-        .await
-        .unwrap();
+    let health = client.get(format!("{}/healthz", server.url)).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let ready = client.get(format!("{}/readyz", server.url)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    let config: serde_json::Value = client
-        .get(format!("{}/config", server.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: serde_json::Value =
+        client.get(format!("{}/config", server.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(config["environment"], "dev");
     assert_eq!(config["pools"]["customer"]["provider"], "local");
-    assert!(
-        config["policies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|id| id == "staff.last_super_admin")
-    );
+    assert!(config["policies"].as_array().unwrap().iter().any(|id| id == "staff.last_super_admin"));
 
     // Both pools run on the embedded engine, with their keys and discovery documents published.
     assert!(
-        server
-            .lines
-            .iter()
-            .any(|l| l.starts_with("customer pool: embedded engine, pool id local_")),
+        server.lines.iter().any(|l| l.starts_with("customer pool: embedded engine, pool id local_")),
         "{:?}",
         server.lines
     );
@@ -117,10 +86,7 @@ async fn dev_serves_health_readiness_and_the_configuration() {
         assert_eq!(jwks["keys"][0]["kty"], "RSA");
         kids.push(jwks["keys"][0]["kid"].as_str().unwrap().to_owned());
         let discovery: serde_json::Value = client
-            .get(format!(
-                "{}/{pool_id}/.well-known/openid-configuration",
-                server.url
-            ))
+            .get(format!("{}/{pool_id}/.well-known/openid-configuration", server.url))
             .send()
             .await
             .unwrap()
@@ -130,11 +96,8 @@ async fn dev_serves_health_readiness_and_the_configuration() {
         assert_eq!(discovery["issuer"], pool["issuer"]);
     }
     assert_ne!(kids[0], kids[1], "each pool has its own signing key");
-    let missing = client
-        .get(format!("{}/local_Nope12345/.well-known/jwks.json", server.url))
-        .send()
-        .await
-        .unwrap();
+    let missing =
+        client.get(format!("{}/local_Nope12345/.well-known/jwks.json", server.url)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
 
@@ -146,20 +109,13 @@ async fn pool_ids_and_keys_are_stable_across_restarts() {
         let child = cognigate()
             .args(["dev", "--listen", "127.0.0.1:0"])
             .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
-            .env(
-                "COGNIGATE_STORE__URL",
-                format!("sqlite://{}/cognigate.db", data.path().display()),
-            )
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut server = Server {
-            child,
-            url: String::new(),
-            lines: Vec::new(),
-            _data: tempfile::tempdir().unwrap(),
-        };
+        let mut server =
+            Server { child, url: String::new(), lines: Vec::new(), _data: tempfile::tempdir().unwrap() };
         let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
         let mut line = String::new();
         let mut url = String::new();
@@ -170,12 +126,8 @@ async fn pool_ids_and_keys_are_stable_across_restarts() {
             }
             line.clear();
         }
-        let config: serde_json::Value = reqwest::get(format!("{url}/config"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let config: serde_json::Value =
+            reqwest::get(format!("{url}/config")).await.unwrap().json().await.unwrap();
         let pool_id = config["local_pools"][0]["pool_id"].as_str().unwrap().to_owned();
         let jwks: serde_json::Value = reqwest::get(format!("{url}/{pool_id}/.well-known/jwks.json"))
             .await
@@ -183,24 +135,14 @@ async fn pool_ids_and_keys_are_stable_across_restarts() {
             .json()
             .await
             .unwrap();
-        seen.push((
-            pool_id,
-            config["local_pools"][0]["client_id"].clone(),
-            jwks["keys"][0]["kid"].clone(),
-        ));
+        seen.push((pool_id, config["local_pools"][0]["client_id"].clone(), jwks["keys"][0]["kid"].clone()));
         drop(server);
     }
-    assert_eq!(
-        seen[0], seen[1],
-        "the same installation keeps its pool ids, client ids and keys"
-    );
+    assert_eq!(seen[0], seen[1], "the same installation keeps its pool ids, client ids and keys");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.path().join("sealing.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(data.path().join("sealing.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -212,10 +154,7 @@ fn outbox_lists_what_the_engine_sent() {
         cognigate()
             .arg("outbox")
             .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
-            .env(
-                "COGNIGATE_STORE__URL",
-                format!("sqlite://{}/cognigate.db", data.path().display()),
-            ),
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display())),
     );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("the outbox is empty"), "{stdout}");
@@ -224,12 +163,8 @@ fn outbox_lists_what_the_engine_sent() {
 #[tokio::test]
 async fn serve_runs_the_selected_environment() {
     let server = start(&["--env", "staging", "serve", "--listen", "127.0.0.1:0"]);
-    let config: serde_json::Value = reqwest::get(format!("{}/config", server.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: serde_json::Value =
+        reqwest::get(format!("{}/config", server.url)).await.unwrap().json().await.unwrap();
     assert_eq!(config["environment"], "staging");
     assert_eq!(config["pools"]["staff"]["provider"], "cognito");
 }

@@ -32,24 +32,13 @@ fn dependency_edges_follow_the_architecture() {
         ("cognigate-config", &[][..]),
         ("cognigate-domain", &["cognigate-config"][..]),
         ("cognigate-policy", &["cognigate-config", "cognigate-domain"][..]),
-        (
-            "cognigate-export",
-            &["cognigate-config", "cognigate-domain", "cognigate-policy"][..],
-        ),
+        ("cognigate-export", &["cognigate-config", "cognigate-domain", "cognigate-policy"][..]),
         (
             "cognigate-http",
-            &[
-                "cognigate-config",
-                "cognigate-domain",
-                "cognigate-policy",
-                "cognigate-engine",
-            ][..],
+            &["cognigate-config", "cognigate-domain", "cognigate-policy", "cognigate-engine"][..],
         ),
         ("cognigate-token", &[][..]),
-        (
-            "cognigate-engine",
-            &["cognigate-config", "cognigate-domain", "cognigate-token"][..],
-        ),
+        ("cognigate-engine", &["cognigate-config", "cognigate-domain", "cognigate-token"][..]),
         ("cognigate-store", &["cognigate-engine"][..]),
         (
             "cognigate",
@@ -70,20 +59,14 @@ fn dependency_edges_follow_the_architecture() {
             .get(name.as_str())
             .unwrap_or_else(|| panic!("{name} is not in ARCHITECTURE.md's map"));
         for dep in deps.iter().filter(|d| d.starts_with("cognigate")) {
-            assert!(
-                allowed.contains(&dep.as_str()),
-                "{name} must not depend on {dep} (see ARCHITECTURE.md)"
-            );
+            assert!(allowed.contains(&dep.as_str()), "{name} must not depend on {dep} (see ARCHITECTURE.md)");
         }
     }
     // Only the HTTP edge knows axum; only the policy crate knows Cedar; the pure crates have no runtime.
     let only = |registry: &str, owner: &str| {
         for (name, deps) in &crates {
             if name != owner {
-                assert!(
-                    !deps.contains(registry),
-                    "{name} depends on {registry}; only {owner} may"
-                );
+                assert!(!deps.contains(registry), "{name} depends on {registry}; only {owner} may");
             }
         }
     };
@@ -92,10 +75,7 @@ fn dependency_edges_follow_the_architecture() {
     only("cedar-policy", "cognigate-policy");
     for pure in ["cognigate-config", "cognigate-domain", "cognigate-policy"] {
         for io in ["tokio", "axum", "reqwest", "sqlx"] {
-            assert!(
-                !crates[pure].contains(io),
-                "{pure} is pure and must not depend on {io}"
-            );
+            assert!(!crates[pure].contains(io), "{pure} is pure and must not depend on {io}");
         }
     }
 }
@@ -123,16 +103,8 @@ fn every_library_module_starts_with_a_doc_comment() {
     assert!(files.len() > 10);
     let undocumented: Vec<String> = files
         .iter()
-        .filter(|file| {
-            !std::fs::read_to_string(file)
-                .unwrap()
-                .trim_start()
-                .starts_with("//!")
-        })
+        .filter(|file| !std::fs::read_to_string(file).unwrap().trim_start().starts_with("//!"))
         .map(|file| file.display().to_string())
         .collect();
-    assert!(
-        undocumented.is_empty(),
-        "modules without a //! doc saying why they exist: {undocumented:?}"
-    );
+    assert!(undocumented.is_empty(), "modules without a //! doc saying why they exist: {undocumented:?}");
 }
