@@ -462,13 +462,26 @@ impl Engine {
         subject: &str,
         body: String,
     ) -> Result<(), EngineError> {
+        self.deliver(pool_id, "email", recipient, kind, subject, body).await
+    }
+
+    /// Puts a message in the outbox (`email` or `sms`).
+    pub(crate) async fn deliver(
+        &self,
+        pool_id: &str,
+        channel: &str,
+        recipient: &str,
+        kind: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), EngineError> {
         let now = self.now();
         let sequence = self.outbox_sequence.fetch_add(1, Ordering::Relaxed);
         let message = OutboxMessage {
             // Sorts by time, then by order of sending within this process.
             id: format!("{now:013}-{sequence:010}-{}", uuid::Uuid::new_v4().simple()),
             pool_id: pool_id.to_owned(),
-            channel: "email".to_owned(),
+            channel: channel.to_owned(),
             recipient: recipient.to_owned(),
             kind: kind.to_owned(),
             subject: subject.to_owned(),

@@ -24,4 +24,4 @@ pub mod triggers;
 
 pub use engine::{Engine, EngineParts, secret_hash};
 pub use error::EngineError;
-pub use ops::{KNOWN_FLOWS, MessageAction, NewClient, NewPool, parse_filter, totp};
+pub use ops::{KNOWN_FLOWS, MessageAction, MfaPreference, NewClient, NewPool, parse_filter, totp};

@@ -15,6 +15,13 @@ use crate::{Engine, EngineError};
 const TOTP_PURPOSE: &str = "totp-secret";
 const SECRET_LEN: usize = 20;
 
+/// One factor's setting in SetUserMFAPreference (Cognito's `SoftwareTokenMfaSettings` / `SMSMfaSettings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MfaPreference {
+    pub enabled: bool,
+    pub preferred: bool,
+}
+
 /// Where authentication was asked from: the client-side API (InitiateAuth) or the admin API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -164,8 +171,14 @@ impl Engine {
         user: &User,
         auth_time: i64,
     ) -> Result<AuthResponse, EngineError> {
-        if pool.mfa != MfaConfiguration::Off && user.mfa.totp_enabled {
-            return self.challenge(client, user, "SOFTWARE_TOKEN_MFA", auth_time).await;
+        if pool.mfa != MfaConfiguration::Off {
+            let sms_first = user.mfa.preferred.as_deref() == Some("SMS_MFA") || !user.mfa.totp_enabled;
+            if user.mfa.sms_enabled && pool.sms_mfa && sms_first {
+                return self.sms_challenge(client, pool, user, auth_time).await;
+            }
+            if user.mfa.totp_enabled {
+                return self.challenge(client, user, "SOFTWARE_TOKEN_MFA", auth_time).await;
+            }
         }
         if pool.mfa == MfaConfiguration::On && !user.mfa.totp_enabled {
             return self.challenge(client, user, "MFA_SETUP", auth_time).await;
@@ -175,6 +188,40 @@ impl Engine {
         let tokens =
             self.mint(client, user, &family, auth_time, true, "TokenGeneration_Authentication").await?;
         Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
+    }
+
+    /// Sends a one-time code by SMS (to the outbox) and asks for it back.
+    async fn sms_challenge(
+        &self,
+        client: &AppClient,
+        pool: &UserPool,
+        user: &User,
+        auth_time: i64,
+    ) -> Result<AuthResponse, EngineError> {
+        let phone = user.attribute("phone_number").ok_or_else(|| {
+            EngineError::InvalidParameter("The user has no phone number for SMS MFA".to_owned())
+        })?;
+        let code = crate::codes::new_code(self.parts.entropy.as_ref());
+        self.parts
+            .store
+            .put_code(&CodeRecord {
+                pool_id: pool.id.clone(),
+                sub: user.sub.clone(),
+                purpose: CodePurpose::SmsMfa,
+                code_hash: crate::codes::hash_code(&pool.id, &user.sub, CodePurpose::SmsMfa.as_str(), &code),
+                expires_ms: self.now() + self.parts.session_ttl_secs * 1000,
+                attempts: 0,
+            })
+            .await?;
+        let body = format!("Your {} sign-in code is {code}", pool.name);
+        self.deliver(&pool.id, "sms", phone, "sms_mfa_code", "Sign-in code", body).await?;
+        let mut response = self.challenge(client, user, "SMS_MFA", auth_time).await?;
+        let masked: String = phone.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        response.challenge_parameters.insert("CODE_DELIVERY_DELIVERY_MEDIUM".to_owned(), "SMS".to_owned());
+        response
+            .challenge_parameters
+            .insert("CODE_DELIVERY_DESTINATION".to_owned(), format!("+*******{masked}"));
+        Ok(response)
     }
 
     async fn challenge(
@@ -262,6 +309,21 @@ impl Engine {
                 user.updated_ms = self.now();
                 self.parts.store.update_user(&user).await?;
                 self.after_password(&client, &pool, &user, taken.auth_time_ms).await
+            }
+            "SMS_MFA" => {
+                let code = responses.get("SMS_MFA_CODE").map(String::as_str).unwrap_or_default();
+                if let Err(error) = self.check_code(&pool, &user, CodePurpose::SmsMfa, code).await {
+                    if matches!(error, EngineError::CodeMismatch) {
+                        self.parts.store.put_session(&taken).await?;
+                    }
+                    return Err(error);
+                }
+                self.parts.triggers.post_authentication(&pool.id, &user).await?;
+                let family = uuid::Uuid::new_v4().to_string();
+                let tokens = self
+                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
+                    .await?;
+                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
             }
             "SOFTWARE_TOKEN_MFA" => {
                 let code = responses.get("SOFTWARE_TOKEN_MFA_CODE").map(String::as_str).unwrap_or_default();
@@ -574,62 +636,76 @@ impl Engine {
         Ok((user, Some(renewed)))
     }
 
-    /// SetUserMFAPreference: turn TOTP on or off for oneself. Turning it off is refused while the pool
-    /// requires MFA.
+    /// SetUserMFAPreference: turn TOTP or SMS on or off for oneself. Turning the last factor off is refused
+    /// while the pool requires MFA.
     pub async fn set_user_mfa_preference(
         &self,
         access_token: &str,
-        totp_enabled: Option<bool>,
-        preferred: bool,
+        totp: Option<MfaPreference>,
+        sms: Option<MfaPreference>,
     ) -> Result<(), EngineError> {
         let (user, _) = self.user_from_access_token(access_token).await?;
-        self.apply_mfa_preference(user, totp_enabled, preferred).await
+        self.apply_mfa_preference(user, totp, sms).await
     }
 
     pub async fn admin_set_user_mfa_preference(
         &self,
         pool_id: &str,
         username: &str,
-        totp_enabled: Option<bool>,
-        preferred: bool,
+        totp: Option<MfaPreference>,
+        sms: Option<MfaPreference>,
     ) -> Result<(), EngineError> {
         let pool = self.pool(pool_id).await?;
         let user = self.user_by_name(&pool, username).await?;
-        self.apply_mfa_preference(user, totp_enabled, preferred).await
+        self.apply_mfa_preference(user, totp, sms).await
     }
 
     async fn apply_mfa_preference(
         &self,
         mut user: User,
-        totp_enabled: Option<bool>,
-        preferred: bool,
+        totp: Option<MfaPreference>,
+        sms: Option<MfaPreference>,
     ) -> Result<(), EngineError> {
         let pool = self.pool(&user.pool_id).await?;
-        match totp_enabled {
-            Some(true) => {
-                if !user.mfa.totp_verified {
-                    return Err(EngineError::InvalidParameter(
-                        "User has not verified software token mfa".to_owned(),
-                    ));
-                }
-                user.mfa.totp_enabled = true;
-                if preferred {
-                    user.mfa.preferred = Some("SOFTWARE_TOKEN_MFA".to_owned());
-                }
+        if let Some(setting) = totp {
+            if setting.enabled && !user.mfa.totp_verified {
+                return Err(EngineError::InvalidParameter(
+                    "User has not verified software token mfa".to_owned(),
+                ));
             }
-            Some(false) => {
-                if pool.mfa == MfaConfiguration::On {
-                    return Err(EngineError::InvalidParameter(
-                        "MFA is required by the user pool and cannot be disabled".to_owned(),
-                    ));
-                }
-                user.mfa.totp_enabled = false;
-                if user.mfa.preferred.as_deref() == Some("SOFTWARE_TOKEN_MFA") {
-                    user.mfa.preferred = None;
-                }
-            }
-            None => {}
+            user.mfa.totp_enabled = setting.enabled;
         }
+        if let Some(setting) = sms {
+            if setting.enabled {
+                if !pool.sms_mfa {
+                    return Err(EngineError::InvalidParameter(
+                        "SMS MFA is not enabled for this user pool".to_owned(),
+                    ));
+                }
+                if user.attribute("phone_number_verified") != Some("true") {
+                    return Err(EngineError::InvalidParameter(
+                        "SMS MFA needs a verified phone_number".to_owned(),
+                    ));
+                }
+            }
+            user.mfa.sms_enabled = setting.enabled;
+        }
+        if pool.mfa == MfaConfiguration::On && !user.mfa.totp_enabled && !user.mfa.sms_enabled {
+            return Err(EngineError::InvalidParameter(
+                "MFA is required by the user pool and cannot be disabled".to_owned(),
+            ));
+        }
+        user.mfa.preferred = match (totp, sms) {
+            (_, Some(setting)) if setting.enabled && setting.preferred => Some("SMS_MFA".to_owned()),
+            (Some(setting), _) if setting.enabled && setting.preferred => {
+                Some("SOFTWARE_TOKEN_MFA".to_owned())
+            }
+            _ => user.mfa.preferred.take().filter(|preferred| match preferred.as_str() {
+                "SMS_MFA" => user.mfa.sms_enabled,
+                "SOFTWARE_TOKEN_MFA" => user.mfa.totp_enabled,
+                _ => false,
+            }),
+        };
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
         Ok(())

@@ -6,6 +6,6 @@ mod groups;
 mod pools;
 mod users;
 
-pub use auth::totp;
+pub use auth::{MfaPreference, totp};
 pub use pools::{KNOWN_FLOWS, NewClient, NewPool};
 pub use users::{MessageAction, parse_filter};

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use cognigate_engine::model::MfaConfiguration;
-use cognigate_engine::totp;
+use cognigate_engine::{MfaPreference, totp};
 
 use crate::fixture::{Fixture, PASSWORD, START_MS, kind};
 
@@ -139,7 +139,11 @@ async fn required_mfa_forces_setup_and_cannot_be_turned_off() {
         f.engine.respond_to_auth_challenge(&f.client_id, "MFA_SETUP", &session, &responses).await.unwrap();
     let tokens = done.authentication_result.unwrap();
     assert_eq!(
-        kind(f.engine.set_user_mfa_preference(&tokens.access_token, Some(false), false).await),
+        kind(
+            f.engine
+                .set_user_mfa_preference(&tokens.access_token, Some(MfaPreference::default()), None)
+                .await
+        ),
         "InvalidParameterException"
     );
     f.clock.advance_secs(30);
@@ -159,8 +163,57 @@ async fn optional_mfa_can_be_turned_off_by_the_user() {
         .verify_software_token(Some(&tokens.access_token), None, &code_at(&secret, now(&f)))
         .await
         .unwrap();
-    f.engine.set_user_mfa_preference(&tokens.access_token, Some(false), false).await.unwrap();
+    f.engine
+        .set_user_mfa_preference(&tokens.access_token, Some(MfaPreference::default()), None)
+        .await
+        .unwrap();
     assert!(f.login("opt@example.com", PASSWORD).await.unwrap().authentication_result.is_some());
     let user = f.engine.admin_get_user(&f.pool_id, "opt@example.com").await.unwrap();
     assert!(user.user_m_f_a_setting_list.is_empty());
+}
+
+#[tokio::test]
+async fn sms_mfa_sends_a_code_to_the_outbox_and_checks_it() {
+    let f = Fixture::with(|pool| pool.sms_mfa = true, |_| {}).await;
+    f.confirmed_user("sms@example.com").await;
+    let phone = vec![
+        cognigate_engine::api::Attribute { name: "phone_number".into(), value: "+15555550123".into() },
+        cognigate_engine::api::Attribute { name: "phone_number_verified".into(), value: "true".into() },
+    ];
+    let tokens = f.tokens("sms@example.com").await;
+    let on = Some(MfaPreference { enabled: true, preferred: true });
+    assert_eq!(
+        kind(f.engine.set_user_mfa_preference(&tokens.access_token, None, on).await),
+        "InvalidParameterException",
+        "needs a verified phone"
+    );
+    f.engine.admin_update_user_attributes(&f.pool_id, "sms@example.com", &phone).await.unwrap();
+    f.engine.set_user_mfa_preference(&tokens.access_token, None, on).await.unwrap();
+
+    let challenge = f.login("sms@example.com", PASSWORD).await.unwrap();
+    assert_eq!(challenge.challenge_name.as_deref(), Some("SMS_MFA"));
+    assert_eq!(challenge.challenge_parameters["CODE_DELIVERY_DESTINATION"], "+*******0123");
+    let message = f.store.list_outbox(Some("+15555550123"), 1).await.unwrap().remove(0);
+    assert_eq!(message.channel, "sms");
+    let code = message.body.split_whitespace().last().unwrap().to_owned();
+    let session = challenge.session.unwrap();
+    let wrong = BTreeMap::from([
+        ("USERNAME".to_owned(), "sms@example.com".to_owned()),
+        ("SMS_MFA_CODE".to_owned(), crate::fixture::other_code(&code)),
+    ]);
+    assert_eq!(
+        kind(f.engine.respond_to_auth_challenge(&f.client_id, "SMS_MFA", &session, &wrong).await),
+        "CodeMismatchException"
+    );
+    let right = BTreeMap::from([
+        ("USERNAME".to_owned(), "sms@example.com".to_owned()),
+        ("SMS_MFA_CODE".to_owned(), code.clone()),
+    ]);
+    let done = f.engine.respond_to_auth_challenge(&f.client_id, "SMS_MFA", &session, &right).await.unwrap();
+    assert!(done.authentication_result.is_some());
+    // The code was used; a new login needs a new code.
+    let session = f.login("sms@example.com", PASSWORD).await.unwrap().session.unwrap();
+    let _ = f.engine.respond_to_auth_challenge(&f.client_id, "SMS_MFA", &session, &right).await;
+    let user = f.engine.admin_get_user(&f.pool_id, "sms@example.com").await.unwrap();
+    assert_eq!(user.preferred_mfa_setting.as_deref(), Some("SMS_MFA"));
 }
