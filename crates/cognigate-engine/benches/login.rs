@@ -148,6 +148,26 @@ fn main() {
         all
     });
     let elapsed = started.elapsed();
+    // The engine's hashing pool alone (no store, no tokens), driven the same way: what the pool costs.
+    let hasher = PasswordHasher::new(HashParams::default(), cores, &OsEntropy).unwrap();
+    let stored = runtime.block_on(hasher.hash("Correct-horse-1!", &OsEntropy)).unwrap();
+    let pool_started = Instant::now();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..cores * 4 {
+            let hasher = hasher.clone();
+            let stored = stored.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..logins / (cores * 4) {
+                    assert!(hasher.verify("Correct-horse-1!", Some(&stored)).await.unwrap());
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let pool_rate = (logins / (cores * 4) * cores * 4) as f64 / pool_started.elapsed().as_secs_f64();
     let raw_after = raw_hash_rate(cores, logins / cores);
     latencies.sort_unstable();
     let login_rate = latencies.len() as f64 / elapsed.as_secs_f64();
@@ -167,5 +187,10 @@ fn main() {
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0
     );
-    println!("ratio logins / raw hashes: {:.3} (goal >= 0.9)", login_rate / raw);
+    println!("| the engine's hashing pool alone (verify, same concurrency) | {pool_rate:.1} | | |");
+    println!(
+        "ratio logins / raw hashes: {:.3} (goal >= 0.9); hashing pool / raw: {:.3}",
+        login_rate / raw,
+        pool_rate / raw
+    );
 }

@@ -55,6 +55,28 @@ pub struct Engine {
     /// What this process has revoked, for token verifiers in the same process (the store keeps the record
     /// every instance sees).
     revocations: Arc<RevocationList>,
+    /// Pool and client settings, read on every sign-in and rarely changed.
+    settings: RwLock<SettingsCache>,
+}
+
+/// How long cached pool and client settings are trusted. Changes made through this engine apply at once;
+/// changes made by another instance sharing the store apply within this time.
+pub const SETTINGS_CACHE_MS: i64 = 5_000;
+
+#[derive(Debug, Default)]
+struct SettingsCache {
+    pools: HashMap<String, (UserPool, Millis)>,
+    clients: HashMap<String, (AppClient, Millis)>,
+}
+
+impl SettingsCache {
+    fn pool(&self, id: &str, now: Millis) -> Option<UserPool> {
+        self.pools.get(id).filter(|(_, at)| now - at < SETTINGS_CACHE_MS).map(|(pool, _)| pool.clone())
+    }
+
+    fn client(&self, id: &str, now: Millis) -> Option<AppClient> {
+        self.clients.get(id).filter(|(_, at)| now - at < SETTINGS_CACHE_MS).map(|(client, _)| client.clone())
+    }
 }
 
 /// A pool's keys: the newest signs, all are published until retired keys' tokens have expired.
@@ -75,6 +97,7 @@ impl Engine {
             keys: RwLock::new(HashMap::new()),
             outbox_sequence: AtomicU64::new(0),
             revocations: Arc::new(RevocationList::new()),
+            settings: RwLock::new(SettingsCache::default()),
         }
     }
 
@@ -107,11 +130,39 @@ impl Engine {
     }
 
     pub(crate) async fn pool(&self, pool_id: &str) -> Result<UserPool, EngineError> {
-        self.parts
-            .store
-            .get_pool(pool_id)
-            .await?
-            .ok_or_else(|| EngineError::ResourceNotFound(format!("User pool {pool_id} does not exist.")))
+        let now = self.now();
+        if let Some(pool) = self.settings.read().ok().and_then(|cache| cache.pool(pool_id, now)) {
+            return Ok(pool);
+        }
+        let pool =
+            self.parts.store.get_pool(pool_id).await?.ok_or_else(|| {
+                EngineError::ResourceNotFound(format!("User pool {pool_id} does not exist."))
+            })?;
+        if let Ok(mut cache) = self.settings.write() {
+            cache.pools.insert(pool_id.to_owned(), (pool.clone(), now));
+        }
+        Ok(pool)
+    }
+
+    /// A client by id, through the settings cache.
+    pub(crate) async fn cached_client(&self, client_id: &str) -> Result<Option<AppClient>, EngineError> {
+        let now = self.now();
+        if let Some(client) = self.settings.read().ok().and_then(|cache| cache.client(client_id, now)) {
+            return Ok(Some(client));
+        }
+        let client = self.parts.store.get_client(client_id).await?;
+        if let (Some(client), Ok(mut cache)) = (&client, self.settings.write()) {
+            cache.clients.insert(client_id.to_owned(), (client.clone(), now));
+        }
+        Ok(client)
+    }
+
+    /// Drops cached settings after a change made through this engine.
+    pub(crate) fn forget_settings(&self) {
+        if let Ok(mut cache) = self.settings.write() {
+            cache.pools.clear();
+            cache.clients.clear();
+        }
     }
 
     /// The client and its pool, with SECRET_HASH checked when the client has a secret.
@@ -121,7 +172,7 @@ impl Engine {
         username: Option<&str>,
         secret_hash: Option<&str>,
     ) -> Result<(AppClient, UserPool), EngineError> {
-        let client = self.parts.store.get_client(client_id).await?.ok_or_else(|| {
+        let client = self.cached_client(client_id).await?.ok_or_else(|| {
             EngineError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
         })?;
         if let Some(sealed) = &client.secret_sealed {

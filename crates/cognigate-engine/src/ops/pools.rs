@@ -132,6 +132,7 @@ impl Engine {
             updated_ms: now,
         };
         self.parts.store.put_pool(&pool).await?;
+        self.forget_settings();
         self.rotate_signing_key(&pool.id).await?;
         Ok(pool)
     }
@@ -163,6 +164,7 @@ impl Engine {
         };
         if pool != (UserPool { updated_ms: pool.updated_ms, ..existing }) {
             self.parts.store.put_pool(&pool).await?;
+            self.forget_settings();
         }
         if self.parts.store.list_keys(&pool.id).await?.is_empty() {
             self.rotate_signing_key(&pool.id).await?;
@@ -203,6 +205,7 @@ impl Engine {
         };
         if client != (AppClient { updated_ms: client.updated_ms, ..existing }) {
             self.parts.store.put_client(&client).await?;
+            self.forget_settings();
         }
         Ok(client)
     }
@@ -219,6 +222,7 @@ impl Engine {
         self.pool(pool_id).await?;
         self.parts.store.delete_pool(pool_id).await?;
         self.forget_keys(pool_id);
+        self.forget_settings();
         Ok(())
     }
 
@@ -268,6 +272,7 @@ impl Engine {
             updated_ms: now,
         };
         self.parts.store.put_client(&client).await?;
+        self.forget_settings();
         Ok((client, secret))
     }
 
@@ -289,6 +294,7 @@ impl Engine {
     pub async fn delete_user_pool_client(&self, pool_id: &str, client_id: &str) -> Result<(), EngineError> {
         self.describe_user_pool_client(pool_id, client_id).await?;
         self.parts.store.delete_client(client_id).await?;
+        self.forget_settings();
         Ok(())
     }
 }
