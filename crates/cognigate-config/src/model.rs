@@ -26,6 +26,9 @@ pub struct Config {
     /// References to the secrets the service uses (never the secrets themselves).
     #[serde(default)]
     pub secrets: SecretsConfig,
+    /// How codes and invitations reach people when a pool runs on the embedded engine.
+    #[serde(default)]
+    pub mail: MailConfig,
     /// The customer pool and the staff pool.
     pub pools: Pools,
     /// The permission vocabulary of each pool: name → what it allows.
@@ -99,6 +102,77 @@ pub enum AuditSink {
     Store,
     /// One JSON line per event on the service log.
     Log,
+}
+
+/// Outgoing email of the embedded engine (on AWS, Cognito sends its own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `outbox`: messages stay in the store, readable with `cognigate outbox` (dev). `smtp`: they are also
+    /// sent through `mail.smtp`.
+    #[serde(default)]
+    pub delivery: MailDelivery,
+    /// The sender address.
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// The SMTP relay, required when `delivery = "smtp"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { delivery: MailDelivery::Outbox, from: default_from(), smtp: None }
+    }
+}
+
+fn default_from() -> String {
+    "no-reply@localhost".to_owned()
+}
+
+/// Where outgoing messages go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MailDelivery {
+    /// Only the outbox (dev).
+    #[default]
+    Outbox,
+    /// The outbox and an SMTP relay.
+    Smtp,
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The relay's host name.
+    pub host: String,
+    /// The relay's port (587 for STARTTLS, 465 for TLS, 25 or a local port for none).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls`, `tls` or `none` (`none` only to a relay on this machine).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// The login name, when the relay asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The login password, as a secret reference (the `secrets.smtp_password` reference is used when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretRef>,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
 }
 
 /// Secret references used by the service as a whole (pool client secrets live with their pool).

@@ -70,6 +70,7 @@ pub(crate) fn validate(config: &Config, environment: Environment) -> Vec<Issue> 
     if config.audit.sinks.is_empty() {
         issues.push(Issue::new("audit.sinks", "needs at least one sink: \"store\" or \"log\""));
     }
+    mail(config, environment, &mut issues);
     permissions(config, &mut issues);
     for pool in PoolKind::ALL {
         roles(config, pool, &mut issues);
@@ -126,6 +127,43 @@ fn store(store: &StoreConfig, issues: &mut Vec<Issue>) {
         && !(cache.starts_with("redis://") || cache.starts_with("rediss://"))
     {
         issues.push(Issue::new("store.cache_url", "must be a redis:// or rediss:// URL"));
+    }
+}
+
+fn mail(config: &Config, environment: Environment, issues: &mut Vec<Issue>) {
+    let mail = &config.mail;
+    if !mail.from.contains('@') {
+        issues.push(Issue::new("mail.from", "must be an email address"));
+    }
+    match (&mail.delivery, &mail.smtp) {
+        (MailDelivery::Smtp, None) => {
+            issues.push(Issue::new(
+                "mail.smtp",
+                "is required when mail.delivery = \"smtp\" (host, port, security)",
+            ));
+        }
+        (MailDelivery::Smtp, Some(smtp)) => {
+            if smtp.host.trim().is_empty() {
+                issues.push(Issue::new("mail.smtp.host", "is empty"));
+            }
+            let local = smtp.host == "localhost" || smtp.host.starts_with("127.") || smtp.host == "::1";
+            if smtp.security == SmtpSecurity::None && !local {
+                issues.push(Issue::new(
+                    "mail.smtp.security",
+                    "\"none\" is only allowed for a relay on this machine",
+                ));
+            }
+        }
+        (MailDelivery::Outbox, _) => {
+            let local_pool =
+                PoolKind::ALL.into_iter().any(|pool| config.pools.get(pool).provider == ProviderKind::Local);
+            if environment != Environment::Dev && local_pool {
+                issues.push(Issue::new(
+                    "mail.delivery",
+                    format!("must be \"smtp\" in {environment} while a pool uses the local provider: codes must reach people"),
+                ));
+            }
+        }
     }
 }
 

@@ -87,6 +87,7 @@ fn main() {
             .unwrap(),
             sealer: Arc::new(Sealer::new(&[9u8; 32]).unwrap()),
             triggers: Arc::new(NoTriggers),
+            delivery: Arc::new(cognigate_engine::triggers::OutboxOnly),
             public_url: "http://127.0.0.1:8080".into(),
             region: "local".into(),
             session_ttl_secs: 180,

@@ -22,7 +22,7 @@ use crate::model::*;
 use crate::password::PasswordHasher;
 use crate::seal::Sealer;
 use crate::store::Store;
-use crate::triggers::{TokenContext, Triggers};
+use crate::triggers::{Delivery, TokenContext, Triggers};
 
 const KEY_PURPOSE: &str = "signing-key";
 const CLIENT_SECRET_PURPOSE: &str = "client-secret";
@@ -36,6 +36,8 @@ pub struct EngineParts {
     pub hasher: PasswordHasher,
     pub sealer: Arc<Sealer>,
     pub triggers: Arc<dyn Triggers>,
+    /// How outbox messages reach people beyond the outbox.
+    pub delivery: Arc<dyn Delivery>,
     /// Issuers are `<public_url>/<pool id>`.
     pub public_url: String,
     /// The region part of new pool ids (`<region>_<id>`).
@@ -540,7 +542,7 @@ impl Engine {
             created_ms: now,
         };
         self.parts.store.push_outbox(&message).await?;
-        Ok(())
+        self.parts.delivery.deliver(&message).await.map_err(EngineError::CodeDeliveryFailure)
     }
 }
 

@@ -41,6 +41,8 @@ pub enum EngineError {
     EnableSoftwareTokenMfa,
     #[error("{0}")]
     UnsupportedUserState(String),
+    #[error("Unable to deliver the message: {0}")]
+    CodeDeliveryFailure(String),
     #[error("Internal error")]
     Internal(String),
 }
@@ -67,6 +69,7 @@ impl EngineError {
             Self::SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
+            Self::CodeDeliveryFailure(_) => "CodeDeliveryFailureException",
             Self::Internal(_) => "InternalErrorException",
         }
     }

@@ -1,4 +1,4 @@
-//! Hook points for Cognito's Lambda triggers, per pool. The engine calls them where Cognito would; cognigate
+//! Hook points for Cognito's Lambda triggers, per pool, and for delivering the outbox. The engine calls them where Cognito would; cognigate
 //! plugs in the same trigger logic that runs as Lambdas on AWS, so tokens look the same offline and online.
 
 use std::collections::BTreeMap;
@@ -57,3 +57,21 @@ pub trait Triggers: Send + Sync + std::fmt::Debug {
 pub struct NoTriggers;
 
 impl Triggers for NoTriggers {}
+
+/// Sends what the outbox holds to people (SMTP, ...). The outbox keeps every message either way.
+#[async_trait]
+pub trait Delivery: Send + Sync + std::fmt::Debug {
+    /// Delivers one message; an error becomes Cognito's CodeDeliveryFailureException.
+    async fn deliver(&self, message: &crate::model::OutboxMessage) -> Result<(), String>;
+}
+
+/// The outbox only (dev): nothing leaves the machine.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OutboxOnly;
+
+#[async_trait]
+impl Delivery for OutboxOnly {
+    async fn deliver(&self, _message: &crate::model::OutboxMessage) -> Result<(), String> {
+        Ok(())
+    }
+}

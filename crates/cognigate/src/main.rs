@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod mail;
 mod runtime;
 
 use std::process::ExitCode;

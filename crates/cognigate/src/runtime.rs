@@ -190,6 +190,39 @@ impl Triggers for ClaimsTrigger {
     }
 }
 
+/// Resolves a secret reference from the environment or a file. AWS Secrets Manager needs the AWS SDK,
+/// which arrives with the `cognito` provider.
+pub fn resolve_secret(secret: &cognigate_config::SecretRef) -> Result<String> {
+    match secret {
+        cognigate_config::SecretRef::Env(name) => std::env::var(name)
+            .with_context(|| format!("the secret's environment variable {name} is not set")),
+        cognigate_config::SecretRef::File(path) => Ok(std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the secret file {path}"))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned()),
+        cognigate_config::SecretRef::AwsSecretsManager(id) => {
+            anyhow::bail!("AWS Secrets Manager secret {id}: not supported by this build yet; use env or file")
+        }
+    }
+}
+
+/// Where outbox messages go besides the outbox.
+fn delivery(config: &Config) -> Result<Arc<dyn cognigate_engine::triggers::Delivery>> {
+    match config.mail.delivery {
+        cognigate_config::MailDelivery::Outbox => Ok(Arc::new(cognigate_engine::triggers::OutboxOnly)),
+        cognigate_config::MailDelivery::Smtp => {
+            let reference = config
+                .mail
+                .smtp
+                .as_ref()
+                .and_then(|smtp| smtp.password.as_ref())
+                .or(config.secrets.smtp_password.as_ref());
+            let password = reference.map(resolve_secret).transpose()?;
+            Ok(Arc::new(crate::mail::SmtpDelivery::new(&config.mail, password)?))
+        }
+    }
+}
+
 /// Opens the store and the engine, and makes sure every `local` pool of the configuration exists.
 pub async fn start(config: &Config) -> Result<Runtime> {
     let store = Arc::new(SqlStore::open(&config.store.url).await.with_context(|| "cannot open the store")?);
@@ -207,6 +240,7 @@ pub async fn start(config: &Config) -> Result<Runtime> {
         hasher: PasswordHasher::new(HashParams::default(), concurrency, entropy.as_ref())?,
         sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
         triggers: Arc::new(ClaimsTrigger { model: AccessModel::from_config(config), pools: pools_by_id }),
+        delivery: delivery(config)?,
         public_url: config.service.public_url.clone(),
         region: "local".to_owned(),
         session_ttl_secs: 180,

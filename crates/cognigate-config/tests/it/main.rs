@@ -333,3 +333,34 @@ fn all_problems_are_reported_at_once() {
     let error = load(&source, Environment::Dev, &[]).unwrap_err();
     assert!(error.issues().len() >= 2, "{error}");
 }
+
+#[test]
+fn mail_delivery_rules() {
+    let error =
+        error_after(|s| s.to_owned() + "\n", Environment::Dev, &[("COGNIGATE_MAIL__DELIVERY", "smtp")]);
+    assert_names(&error, "mail.smtp", "is required when mail.delivery = \"smtp\"");
+    let error = error_after(
+        |s| s.to_owned() + "\n",
+        Environment::Dev,
+        &[
+            ("COGNIGATE_MAIL__DELIVERY", "smtp"),
+            ("COGNIGATE_MAIL__SMTP", "{ host = \"mail.example.com\", security = \"none\" }"),
+        ],
+    );
+    assert_names(&error, "mail.smtp.security", "only allowed for a relay on this machine");
+    let error = error_after(
+        |s| s.to_owned() + "\n",
+        Environment::Prod,
+        &[("COGNIGATE_POOLS__CUSTOMER__PROVIDER", "local")],
+    );
+    assert_names(&error, "mail.delivery", "must be \"smtp\" in prod");
+    let ok = load(
+        SHIPPED,
+        Environment::Dev,
+        &[
+            ("COGNIGATE_MAIL__DELIVERY", "smtp"),
+            ("COGNIGATE_MAIL__SMTP", "{ host = \"127.0.0.1\", port = 2525, security = \"none\" }"),
+        ],
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+}

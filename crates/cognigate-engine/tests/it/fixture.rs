@@ -42,6 +42,7 @@ pub async fn engine_with(
         hasher: PasswordHasher::new(params, 2, &OsEntropy).unwrap(),
         sealer: Arc::new(Sealer::new(&[42u8; 32]).unwrap()),
         triggers: Arc::new(NoTriggers),
+        delivery: Arc::new(cognigate_engine::triggers::OutboxOnly),
         public_url: "http://127.0.0.1:9".to_owned(),
         region: "local".to_owned(),
         session_ttl_secs: 180,
