@@ -167,6 +167,10 @@ pub struct User {
     /// When a temporary password stops working.
     #[serde(default)]
     pub temporary_password_expires_ms: Option<Millis>,
+    /// A new email the user asked for, waiting for its code; the old one stays in force until then
+    /// (Cognito's AttributesRequireVerificationBeforeUpdate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
     #[serde(default)]
     pub mfa: UserMfa,
     /// Tokens issued before this instant are revoked (sign-out everywhere, disable, password change).

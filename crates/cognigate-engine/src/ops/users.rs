@@ -180,6 +180,7 @@ impl Engine {
             enabled: true,
             password_hash: Some(hash),
             temporary_password_expires_ms: None,
+            pending_email: None,
             mfa: UserMfa::default(),
             tokens_valid_after_ms: 0,
             created_ms: now,
@@ -404,6 +405,7 @@ impl Engine {
             temporary_password_expires_ms: Some(
                 now + i64::from(pool.temporary_password_validity_days) * 86_400_000,
             ),
+            pending_email: None,
             mfa: UserMfa::default(),
             tokens_valid_after_ms: 0,
             created_ms: now,
@@ -655,13 +657,15 @@ impl Engine {
         Ok(description)
     }
 
-    /// UpdateUserAttributes: the user changes their own attributes, within what the client may write.
-    /// Changing the email (the username) is left to administrators for now.
+    /// UpdateUserAttributes: the user changes their own attributes, within what the client may write. A
+    /// new email does not take effect until the user proves it with the code sent to it
+    /// (VerifyUserAttribute); until then the old address keeps working for sign-in and resets. Returns
+    /// where that code went, if one was sent.
     pub async fn update_user_attributes(
         &self,
         access_token: &str,
         attributes: &[Attribute],
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<CodeDeliveryDetails>, EngineError> {
         let (mut user, verified) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&user.pool_id).await?;
         let client = self
@@ -676,21 +680,70 @@ impl Engine {
             if !client.write_attributes.is_empty() && !client.write_attributes.contains(name) {
                 return Err(EngineError::NotAuthorized(format!("A client cannot write {name}")));
             }
-            if name == "email" {
-                return Err(EngineError::InvalidParameter(
-                    "The email address is changed by an administrator".to_owned(),
-                ));
-            }
             if let Some(custom) = name.strip_prefix("custom:")
                 && pool.custom_attributes.get(custom).is_some_and(|rule| !rule.mutable)
             {
                 return Err(EngineError::NotAuthorized(format!("{name} is immutable")));
             }
         }
+        let mut changes = changes;
+        let new_email =
+            changes.remove("email").filter(|email| Some(email.as_str()) != user.attribute("email"));
+        if let Some(email) = &new_email
+            && self.parts.store.find_user(&pool.id, email).await?.is_some_and(|other| other.sub != user.sub)
+        {
+            return Err(EngineError::AliasExists(
+                "An account with the given email already exists.".to_owned(),
+            ));
+        }
         user.attributes.extend(changes);
+        user.pending_email.clone_from(&new_email);
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
-        Ok(())
+        let Some(email) = new_email else { return Ok(None) };
+        let mut addressee = user.clone();
+        addressee.attributes.insert("email".to_owned(), email);
+        let message = CodeMessage {
+            purpose: CodePurpose::VerifyEmail,
+            ttl_secs: SIGN_UP_CODE_TTL_SECS,
+            kind: "verify_email_code",
+            subject: format!("Confirm your new {} email address", pool.name),
+            text: "Confirm your new email address with this code:",
+        };
+        Ok(Some(self.send_code(&pool, &addressee, message).await?))
+    }
+
+    /// VerifyUserAttribute (email): applies the pending email once its code is right. In email pools the
+    /// email is also the username, so the user signs in with the new address from then on.
+    pub async fn verify_user_attribute(
+        &self,
+        access_token: &str,
+        attribute: &str,
+        code: &str,
+    ) -> Result<(), EngineError> {
+        let (mut user, _) = self.user_from_access_token(access_token).await?;
+        if attribute != "email" {
+            return Err(EngineError::InvalidParameter(format!("{attribute} cannot be verified here")));
+        }
+        let pool = self.pool(&user.pool_id).await?;
+        self.ensure_not_locked(&pool, &user.sub).await?;
+        let Some(email) = user.pending_email.clone() else {
+            return Err(EngineError::ExpiredCode);
+        };
+        self.check_code(&pool, &user, CodePurpose::VerifyEmail, code).await?;
+        if pool.username_attributes.iter().any(|a| a == "email") {
+            user.username.clone_from(&email);
+        }
+        user.attributes.insert("email".to_owned(), email);
+        user.attributes.insert("email_verified".to_owned(), "true".to_owned());
+        user.pending_email = None;
+        user.updated_ms = self.now();
+        self.parts.store.update_user(&user).await.map_err(|error| match error {
+            crate::store::StoreError::Conflict(_) => {
+                EngineError::AliasExists("An account with the given email already exists.".to_owned())
+            }
+            other => other.into(),
+        })
     }
 
     /// AdminUpdateUserAttributes: any attribute, including the ones cognigate manages and the email (which

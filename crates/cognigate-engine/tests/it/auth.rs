@@ -493,3 +493,40 @@ async fn self_service_attribute_updates_stay_within_bounds() {
     assert!(me.attributes.iter().any(|a| a.name == "custom:company_name" && a.value == "Acme"));
     assert!(!me.attributes.iter().any(|a| a.name == "custom:role"));
 }
+
+#[tokio::test]
+async fn a_new_email_counts_only_once_verified() {
+    let f = Fixture::new().await;
+    f.confirmed_user("old@example.com").await;
+    f.confirmed_user("taken@example.com").await;
+    let tokens = f.tokens("old@example.com").await;
+    let set = |value: &str| vec![Attribute { name: "email".into(), value: value.into() }];
+    assert_eq!(
+        kind(f.engine.update_user_attributes(&tokens.access_token, &set("taken@example.com")).await),
+        "AliasExistsException"
+    );
+    let delivery = f
+        .engine
+        .update_user_attributes(&tokens.access_token, &set("new@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.attribute_name, "email");
+    // Until verified, the old address is the account.
+    assert!(f.login("old@example.com", PASSWORD).await.is_ok());
+    assert_eq!(kind(f.login("new@example.com", PASSWORD).await), "NotAuthorizedException");
+    let code = f.code_for("new@example.com").await;
+    assert_eq!(
+        kind(
+            f.engine
+                .verify_user_attribute(&tokens.access_token, "email", &crate::fixture::other_code(&code))
+                .await
+        ),
+        "CodeMismatchException"
+    );
+    f.engine.verify_user_attribute(&tokens.access_token, "email", &code).await.unwrap();
+    assert!(f.login("new@example.com", PASSWORD).await.is_ok());
+    assert_eq!(kind(f.login("old@example.com", PASSWORD).await), "NotAuthorizedException");
+    let me = f.engine.admin_get_user(&f.pool_id, "new@example.com").await.unwrap();
+    assert!(me.attributes.iter().any(|a| a.name == "email_verified" && a.value == "true"));
+}

@@ -64,6 +64,7 @@ fn user(pool_id: &str, sub: &str, email: &str) -> User {
         enabled: true,
         password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA".into()),
         temporary_password_expires_ms: None,
+        pending_email: None,
         mfa: UserMfa::default(),
         tokens_valid_after_ms: 0,
         created_ms: 10,
