@@ -183,6 +183,17 @@ impl Engine {
         if pool.mfa == MfaConfiguration::On && !user.mfa.totp_enabled {
             return self.challenge(client, user, "MFA_SETUP", auth_time).await;
         }
+        self.issue_tokens(client, pool, user, auth_time).await
+    }
+
+    /// The end of a successful sign-in: PostAuthentication, then a new login (token family) and its tokens.
+    async fn issue_tokens(
+        &self,
+        client: &AppClient,
+        pool: &UserPool,
+        user: &User,
+        auth_time: i64,
+    ) -> Result<AuthResponse, EngineError> {
         self.parts.triggers.post_authentication(&pool.id, user).await?;
         let family = uuid::Uuid::new_v4().to_string();
         let tokens =
@@ -318,12 +329,7 @@ impl Engine {
                     }
                     return Err(error);
                 }
-                self.parts.triggers.post_authentication(&pool.id, &user).await?;
-                let family = uuid::Uuid::new_v4().to_string();
-                let tokens = self
-                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
-                    .await?;
-                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
+                self.issue_tokens(&client, &pool, &user, taken.auth_time_ms).await
             }
             "SOFTWARE_TOKEN_MFA" => {
                 let code = responses.get("SOFTWARE_TOKEN_MFA_CODE").map(String::as_str).unwrap_or_default();
@@ -334,12 +340,7 @@ impl Engine {
                     }
                     return Err(error);
                 }
-                self.parts.triggers.post_authentication(&pool.id, &user).await?;
-                let family = uuid::Uuid::new_v4().to_string();
-                let tokens = self
-                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
-                    .await?;
-                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
+                self.issue_tokens(&client, &pool, &user, taken.auth_time_ms).await
             }
             "MFA_SETUP" => {
                 // MFA_SETUP is answered after AssociateSoftwareToken/VerifySoftwareToken with the session.
@@ -349,12 +350,7 @@ impl Engine {
                         "Software token MFA is not set up yet".to_owned(),
                     ));
                 }
-                self.parts.triggers.post_authentication(&pool.id, &user).await?;
-                let family = uuid::Uuid::new_v4().to_string();
-                let tokens = self
-                    .mint(&client, &user, &family, taken.auth_time_ms, true, "TokenGeneration_Authentication")
-                    .await?;
-                Ok(AuthResponse { authentication_result: Some(tokens), ..AuthResponse::default() })
+                self.issue_tokens(&client, &pool, &user, taken.auth_time_ms).await
             }
             other => Err(EngineError::InvalidParameter(format!("Unsupported challenge {other}"))),
         }

@@ -281,6 +281,24 @@ impl Engine {
         Ok(())
     }
 
+    /// The client, pool and user a code operation is about. `None` for the user means it does not exist and
+    /// the client hides that, so the caller answers as Cognito does for a real user.
+    async fn code_subject(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+    ) -> Result<(AppClient, UserPool, Option<User>), EngineError> {
+        let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
+        match self.user_by_name(&pool, username).await {
+            Ok(user) => Ok((client, pool, Some(user))),
+            Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
+                Ok((client, pool, None))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     pub async fn confirm_sign_up(
         &self,
         client_id: &str,
@@ -288,14 +306,8 @@ impl Engine {
         username: &str,
         code: &str,
     ) -> Result<(), EngineError> {
-        let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
-        let user = match self.user_by_name(&pool, username).await {
-            Ok(user) => user,
-            Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                return Err(EngineError::CodeMismatch);
-            }
-            Err(error) => return Err(error),
-        };
+        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
+        let user = user.ok_or(EngineError::CodeMismatch)?;
         self.ensure_not_locked(&pool, &user.sub).await?;
         if user.status != UserStatus::Unconfirmed {
             return Err(EngineError::NotAuthorized(format!(
@@ -323,14 +335,10 @@ impl Engine {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
-        let user = match self.user_by_name(&pool, username).await {
-            Ok(user) => user,
-            Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                // Cognito answers as if a code went out, so the answer says nothing about existence.
-                return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
-            }
-            Err(error) => return Err(error),
+        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
+        let Some(user) = user else {
+            // Cognito answers as if a code went out, so the answer says nothing about existence.
+            return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
         };
         if user.status != UserStatus::Unconfirmed {
             return Err(EngineError::InvalidParameter("User is already confirmed.".to_owned()));
@@ -566,13 +574,10 @@ impl Engine {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
-        let user = match self.user_by_name(&pool, username).await {
-            Ok(user) => user,
-            Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
-            }
-            Err(error) => return Err(error),
+        let (client, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
+        let Some(user) = user else {
+            // Cognito answers as if a code went out, so the answer says nothing about existence.
+            return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
         };
         if user.attribute("email_verified") != Some("true") && user.status != UserStatus::ResetRequired {
             if client.prevent_user_existence_errors {
@@ -595,14 +600,8 @@ impl Engine {
         code: &str,
         password: &str,
     ) -> Result<(), EngineError> {
-        let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
-        let mut user = match self.user_by_name(&pool, username).await {
-            Ok(user) => user,
-            Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                return Err(EngineError::CodeMismatch);
-            }
-            Err(error) => return Err(error),
-        };
+        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
+        let mut user = user.ok_or(EngineError::CodeMismatch)?;
         self.ensure_not_locked(&pool, &user.sub).await?;
         check_policy(&pool.password_policy, password)?;
         self.check_code(&pool, &user, CodePurpose::ForgotPassword, code).await?;
