@@ -29,6 +29,9 @@ pub struct Config {
     /// How codes and invitations reach people when a pool runs on the embedded engine.
     #[serde(default)]
     pub mail: MailConfig,
+    /// Settings of the embedded identity engine.
+    #[serde(default)]
+    pub engine: EngineConfig,
     /// The customer pool and the staff pool.
     pub pools: Pools,
     /// The permission vocabulary of each pool: name → what it allows.
@@ -102,6 +105,53 @@ pub enum AuditSink {
     Store,
     /// One JSON line per event on the service log.
     Log,
+}
+
+/// Settings of the embedded identity engine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// argon2id parameters for password hashes.
+    #[serde(default)]
+    pub argon2: Argon2Config,
+}
+
+/// argon2id parameters. The defaults are OWASP's m=19456 KiB, t=2, p=1; any OWASP set is accepted
+/// (memory × iterations at least 35840, e.g. m=47104 t=1 or m=7168 t=5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Argon2Config {
+    /// Memory per hash, in KiB.
+    #[serde(default = "default_memory_kib")]
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    #[serde(default = "default_iterations")]
+    pub iterations: u32,
+    /// Lanes.
+    #[serde(default = "default_parallelism")]
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self {
+            memory_kib: default_memory_kib(),
+            iterations: default_iterations(),
+            parallelism: default_parallelism(),
+        }
+    }
+}
+
+fn default_memory_kib() -> u32 {
+    19_456
+}
+
+fn default_iterations() -> u32 {
+    2
+}
+
+fn default_parallelism() -> u32 {
+    1
 }
 
 /// Outgoing email of the embedded engine (on AWS, Cognito sends its own).

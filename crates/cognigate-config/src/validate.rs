@@ -71,6 +71,16 @@ pub(crate) fn validate(config: &Config, environment: Environment) -> Vec<Issue> 
         issues.push(Issue::new("audit.sinks", "needs at least one sink: \"store\" or \"log\""));
     }
     mail(config, environment, &mut issues);
+    let argon2 = &config.engine.argon2;
+    if u64::from(argon2.memory_kib) * u64::from(argon2.iterations) < 35_840 || argon2.memory_kib > 1_048_576 {
+        issues.push(Issue::new(
+            "engine.argon2.memory_kib",
+            "with engine.argon2.iterations is weaker than OWASP's minimum (memory_kib × iterations ≥ 35840, memory ≤ 1 GiB)",
+        ));
+    }
+    if !(1..=16).contains(&argon2.parallelism) {
+        issues.push(Issue::new("engine.argon2.parallelism", "must be 1 to 16"));
+    }
     permissions(config, &mut issues);
     for pool in PoolKind::ALL {
         roles(config, pool, &mut issues);

@@ -237,7 +237,15 @@ pub async fn start(config: &Config) -> Result<Runtime> {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         entropy: entropy.clone(),
-        hasher: PasswordHasher::new(HashParams::default(), concurrency, entropy.as_ref())?,
+        hasher: PasswordHasher::new(
+            HashParams {
+                memory_kib: config.engine.argon2.memory_kib,
+                iterations: config.engine.argon2.iterations,
+                parallelism: config.engine.argon2.parallelism,
+            },
+            concurrency,
+            entropy.as_ref(),
+        )?,
         sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
         triggers: Arc::new(ClaimsTrigger { model: AccessModel::from_config(config), pools: pools_by_id }),
         delivery: delivery(config)?,

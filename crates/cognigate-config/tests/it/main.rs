@@ -364,3 +364,19 @@ fn mail_delivery_rules() {
     );
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+#[test]
+fn argon2_parameters_must_meet_owasps_minimum() {
+    let error = error_after(
+        |s| s.to_owned() + "\n",
+        Environment::Dev,
+        &[("COGNIGATE_ENGINE__ARGON2__ITERATIONS", "1")],
+    );
+    assert_names(&error, "engine.argon2.memory_kib", "weaker than OWASP");
+    let strong = load(
+        SHIPPED,
+        Environment::Dev,
+        &[("COGNIGATE_ENGINE__ARGON2__MEMORY_KIB", "47104"), ("COGNIGATE_ENGINE__ARGON2__ITERATIONS", "1")],
+    );
+    assert_eq!(strong.unwrap().engine.argon2.memory_kib, 47104);
+}
