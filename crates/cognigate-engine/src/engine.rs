@@ -84,8 +84,15 @@ impl SettingsCache {
 /// A pool's keys: the newest signs, all are published until retired keys' tokens have expired.
 #[derive(Debug)]
 pub(crate) struct PoolKeys {
-    pub(crate) active: SigningKey,
+    /// Every key still published, the signing one first.
     pub(crate) all: Vec<SigningKey>,
+}
+
+impl PoolKeys {
+    /// The key that signs new tokens.
+    pub(crate) fn active(&self) -> Option<&SigningKey> {
+        self.all.first()
+    }
 }
 
 pub(crate) fn now_secs_of(ms: Millis) -> u64 {
@@ -303,14 +310,8 @@ impl Engine {
             .map(|key| key.kid.clone())
             .ok_or_else(|| EngineError::Internal(format!("pool {pool_id} has no signing key")))?;
         let position = all.iter().position(|key| key.kid() == active_kid).unwrap_or_default();
-        let active = all.remove(position);
-        let active_again = SigningKey::from_pkcs8_der(
-            active.kid().to_owned(),
-            &active.to_pkcs8_der().map_err(|error| EngineError::Internal(error.to_string()))?,
-        )
-        .map_err(|error| EngineError::Internal(error.to_string()))?;
-        all.insert(0, active_again);
-        let keys = Arc::new(PoolKeys { active, all });
+        all.swap(0, position);
+        let keys = Arc::new(PoolKeys { all });
         if let Ok(mut cache) = self.keys.write() {
             cache.insert(pool_id.to_owned(), keys.clone());
         }
@@ -416,8 +417,11 @@ impl Engine {
         };
         let keys = self.pool_keys(&client.pool_id).await?;
         let sign_error = |error: cognigate_token::SignError| EngineError::Internal(error.to_string());
-        let access_token = cognigate_token::sign(&keys.active, &access).map_err(sign_error)?;
-        let id_token = cognigate_token::sign(&keys.active, &id).map_err(sign_error)?;
+        let active = keys
+            .active()
+            .ok_or_else(|| EngineError::Internal(format!("pool {} has no signing key", client.pool_id)))?;
+        let access_token = cognigate_token::sign(active, &access).map_err(sign_error)?;
+        let id_token = cognigate_token::sign(active, &id).map_err(sign_error)?;
         let refresh_token = if new_refresh {
             let token = new_opaque(self.parts.entropy.as_ref());
             self.parts
