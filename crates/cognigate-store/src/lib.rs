@@ -17,6 +17,8 @@ use serde::de::DeserializeOwned;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -146,36 +148,39 @@ impl SqlStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn users_from_rows(rows: Vec<AnyRow>) -> Result<Vec<User>, StoreError> {
-        rows.iter().map(data).collect()
+    /// The record of the one row the query finds, if any.
+    async fn optional<T: DeserializeOwned>(&self, query: AnyQuery<'_>) -> Result<Option<T>, StoreError> {
+        query.fetch_optional(&self.pool).await.map_err(backend)?.as_ref().map(data).transpose()
+    }
+
+    /// The records of every row the query finds.
+    async fn all<T: DeserializeOwned>(&self, query: AnyQuery<'_>) -> Result<Vec<T>, StoreError> {
+        query.fetch_all(&self.pool).await.map_err(backend)?.iter().map(data).collect()
+    }
+
+    /// Runs a statement and ignores its result.
+    async fn run(&self, query: AnyQuery<'_>) -> Result<(), StoreError> {
+        query.execute(&self.pool).await.map(|_| ()).map_err(backend)
     }
 }
 
 #[async_trait]
 impl Store for SqlStore {
     async fn put_pool(&self, pool: &UserPool) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO pools (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
-            .bind(&pool.id)
-            .bind(to_json(pool)?)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.run(
+            sqlx::query("INSERT INTO pools (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
+                .bind(&pool.id)
+                .bind(to_json(pool)?),
+        )
+        .await
     }
 
     async fn get_pool(&self, pool_id: &str) -> Result<Option<UserPool>, StoreError> {
-        let row = sqlx::query("SELECT data FROM pools WHERE id = $1")
-            .bind(pool_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        self.optional(sqlx::query("SELECT data FROM pools WHERE id = $1").bind(pool_id)).await
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
-        let rows =
-            sqlx::query("SELECT data FROM pools ORDER BY id").fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(data).collect()
+        self.all(sqlx::query("SELECT data FROM pools ORDER BY id")).await
     }
 
     async fn delete_pool(&self, pool_id: &str) -> Result<(), StoreError> {
@@ -209,44 +214,27 @@ impl Store for SqlStore {
     }
 
     async fn put_client(&self, client: &AppClient) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO clients (id, pool_id, data) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+        self.run(
+            sqlx::query(
+                "INSERT INTO clients (id, pool_id, data) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            )
+            .bind(&client.id)
+            .bind(&client.pool_id)
+            .bind(to_json(client)?),
         )
-        .bind(&client.id)
-        .bind(&client.pool_id)
-        .bind(to_json(client)?)
-        .execute(&self.pool)
         .await
-        .map_err(backend)?;
-        Ok(())
     }
 
     async fn get_client(&self, client_id: &str) -> Result<Option<AppClient>, StoreError> {
-        let row = sqlx::query("SELECT data FROM clients WHERE id = $1")
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        self.optional(sqlx::query("SELECT data FROM clients WHERE id = $1").bind(client_id)).await
     }
 
     async fn list_clients(&self, pool_id: &str) -> Result<Vec<AppClient>, StoreError> {
-        let rows = sqlx::query("SELECT data FROM clients WHERE pool_id = $1 ORDER BY id")
-            .bind(pool_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(data).collect()
+        self.all(sqlx::query("SELECT data FROM clients WHERE pool_id = $1 ORDER BY id").bind(pool_id)).await
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM clients WHERE id = $1")
-            .bind(client_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.run(sqlx::query("DELETE FROM clients WHERE id = $1").bind(client_id)).await
     }
 
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
@@ -258,23 +246,15 @@ impl Store for SqlStore {
     }
 
     async fn get_user(&self, pool_id: &str, sub: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT data FROM users WHERE pool_id = $1 AND sub = $2")
-            .bind(pool_id)
-            .bind(sub)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        self.optional(
+            sqlx::query("SELECT data FROM users WHERE pool_id = $1 AND sub = $2").bind(pool_id).bind(sub),
+        )
+        .await
     }
 
     async fn find_user(&self, pool_id: &str, username: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT data FROM users WHERE pool_id = $1 AND username_key = $2")
-            .bind(pool_id)
-            .bind(User::username_key(username))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        let query = sqlx::query("SELECT data FROM users WHERE pool_id = $1 AND username_key = $2");
+        self.optional(query.bind(pool_id).bind(User::username_key(username))).await
     }
 
     async fn find_users_by_attribute(
@@ -283,17 +263,11 @@ impl Store for SqlStore {
         name: &str,
         value: &str,
     ) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT u.data FROM user_attributes a JOIN users u ON u.pool_id = a.pool_id AND u.sub = a.sub \
              WHERE a.pool_id = $1 AND a.name = $2 AND a.value_key = $3 ORDER BY u.sub",
-        )
-        .bind(pool_id)
-        .bind(name)
-        .bind(value_key(name, value))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        Self::users_from_rows(rows).await
+        );
+        self.all(query.bind(pool_id).bind(name).bind(value_key(name, value))).await
     }
 
     async fn delete_user(&self, pool_id: &str, sub: &str) -> Result<(), StoreError> {
@@ -371,36 +345,22 @@ impl Store for SqlStore {
     }
 
     async fn put_group(&self, group: &Group) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO groups (pool_id, name, data) VALUES ($1, $2, $3) \
              ON CONFLICT (pool_id, name) DO UPDATE SET data = excluded.data",
-        )
-        .bind(&group.pool_id)
-        .bind(&group.name)
-        .bind(to_json(group)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        );
+        self.run(query.bind(&group.pool_id).bind(&group.name).bind(to_json(group)?)).await
     }
 
     async fn get_group(&self, pool_id: &str, name: &str) -> Result<Option<Group>, StoreError> {
-        let row = sqlx::query("SELECT data FROM groups WHERE pool_id = $1 AND name = $2")
-            .bind(pool_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        self.optional(
+            sqlx::query("SELECT data FROM groups WHERE pool_id = $1 AND name = $2").bind(pool_id).bind(name),
+        )
+        .await
     }
 
     async fn list_groups(&self, pool_id: &str) -> Result<Vec<Group>, StoreError> {
-        let rows = sqlx::query("SELECT data FROM groups WHERE pool_id = $1 ORDER BY name")
-            .bind(pool_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(data).collect()
+        self.all(sqlx::query("SELECT data FROM groups WHERE pool_id = $1 ORDER BY name").bind(pool_id)).await
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), StoreError> {
@@ -421,69 +381,42 @@ impl Store for SqlStore {
     }
 
     async fn add_user_to_group(&self, pool_id: &str, group: &str, sub: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO user_groups (pool_id, group_name, sub) VALUES ($1, $2, $3) \
              ON CONFLICT (pool_id, group_name, sub) DO NOTHING",
-        )
-        .bind(pool_id)
-        .bind(group)
-        .bind(sub)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        );
+        self.run(query.bind(pool_id).bind(group).bind(sub)).await
     }
 
     async fn remove_user_from_group(&self, pool_id: &str, group: &str, sub: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND group_name = $2 AND sub = $3")
-            .bind(pool_id)
-            .bind(group)
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        let query =
+            sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND group_name = $2 AND sub = $3");
+        self.run(query.bind(pool_id).bind(group).bind(sub)).await
     }
 
     async fn groups_of_user(&self, pool_id: &str, sub: &str) -> Result<Vec<Group>, StoreError> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT g.data FROM user_groups m JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
              WHERE m.pool_id = $1 AND m.sub = $2 ORDER BY g.name",
-        )
-        .bind(pool_id)
-        .bind(sub)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(data).collect()
+        );
+        self.all(query.bind(pool_id).bind(sub)).await
     }
 
     async fn users_in_group(&self, pool_id: &str, group: &str) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT u.data FROM user_groups m JOIN users u ON u.pool_id = m.pool_id AND u.sub = m.sub \
              WHERE m.pool_id = $1 AND m.group_name = $2 ORDER BY u.sub",
-        )
-        .bind(pool_id)
-        .bind(group)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        Self::users_from_rows(rows).await
+        );
+        self.all(query.bind(pool_id).bind(group)).await
     }
 
     async fn put_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO codes (pool_id, sub, purpose, data) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (pool_id, sub, purpose) DO UPDATE SET data = excluded.data",
-        )
-        .bind(&code.pool_id)
-        .bind(&code.sub)
-        .bind(code.purpose.as_str())
-        .bind(to_json(code)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        );
+        self.run(query.bind(&code.pool_id).bind(&code.sub).bind(code.purpose.as_str()).bind(to_json(code)?))
+            .await
     }
 
     async fn get_code(
@@ -492,25 +425,13 @@ impl Store for SqlStore {
         sub: &str,
         purpose: CodePurpose,
     ) -> Result<Option<CodeRecord>, StoreError> {
-        let row = sqlx::query("SELECT data FROM codes WHERE pool_id = $1 AND sub = $2 AND purpose = $3")
-            .bind(pool_id)
-            .bind(sub)
-            .bind(purpose.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
+        let query = sqlx::query("SELECT data FROM codes WHERE pool_id = $1 AND sub = $2 AND purpose = $3");
+        self.optional(query.bind(pool_id).bind(sub).bind(purpose.as_str())).await
     }
 
     async fn delete_code(&self, pool_id: &str, sub: &str, purpose: CodePurpose) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM codes WHERE pool_id = $1 AND sub = $2 AND purpose = $3")
-            .bind(pool_id)
-            .bind(sub)
-            .bind(purpose.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        let query = sqlx::query("DELETE FROM codes WHERE pool_id = $1 AND sub = $2 AND purpose = $3");
+        self.run(query.bind(pool_id).bind(sub).bind(purpose.as_str())).await
     }
 
     async fn put_session(&self, session: &ChallengeSession) -> Result<(), StoreError> {
@@ -529,36 +450,21 @@ impl Store for SqlStore {
     }
 
     async fn take_session(&self, id_hash: &str) -> Result<Option<ChallengeSession>, StoreError> {
-        let row = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 RETURNING data")
-            .bind(id_hash)
-            .fetch_optional(&self.pool)
+        self.optional(sqlx::query("DELETE FROM sessions WHERE id_hash = $1 RETURNING data").bind(id_hash))
             .await
-            .map_err(backend)?;
-        row.as_ref().map(data).transpose()
     }
 
     async fn get_lockout(&self, pool_id: &str, sub: &str) -> Result<LockoutRecord, StoreError> {
-        let row = sqlx::query("SELECT data FROM lockouts WHERE pool_id = $1 AND sub = $2")
-            .bind(pool_id)
-            .bind(sub)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(row.as_ref().map(data).transpose()?.unwrap_or_default())
+        let query = sqlx::query("SELECT data FROM lockouts WHERE pool_id = $1 AND sub = $2");
+        Ok(self.optional(query.bind(pool_id).bind(sub)).await?.unwrap_or_default())
     }
 
     async fn put_lockout(&self, pool_id: &str, sub: &str, record: &LockoutRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO lockouts (pool_id, sub, data) VALUES ($1, $2, $3) \
              ON CONFLICT (pool_id, sub) DO UPDATE SET data = excluded.data",
-        )
-        .bind(pool_id)
-        .bind(sub)
-        .bind(to_json(record)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        );
+        self.run(query.bind(pool_id).bind(sub).bind(to_json(record)?)).await
     }
 
     async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError> {
@@ -671,43 +577,33 @@ impl Store for SqlStore {
     }
 
     async fn put_key(&self, key: &StoredKey) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO signing_keys (pool_id, kid, data) VALUES ($1, $2, $3) \
              ON CONFLICT (pool_id, kid) DO UPDATE SET data = excluded.data",
-        )
-        .bind(&key.pool_id)
-        .bind(&key.kid)
-        .bind(to_json(key)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        );
+        self.run(query.bind(&key.pool_id).bind(&key.kid).bind(to_json(key)?)).await
     }
 
     async fn list_keys(&self, pool_id: &str) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query("SELECT data FROM signing_keys WHERE pool_id = $1")
-            .bind(pool_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        let mut keys: Vec<StoredKey> = rows.iter().map(data).collect::<Result<_, _>>()?;
+        let mut keys: Vec<StoredKey> =
+            self.all(sqlx::query("SELECT data FROM signing_keys WHERE pool_id = $1").bind(pool_id)).await?;
         keys.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| a.kid.cmp(&b.kid)));
         Ok(keys)
     }
 
     async fn push_outbox(&self, message: &OutboxMessage) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO outbox (id, pool_id, recipient, created_ms, data) VALUES ($1, $2, $3, $4, $5)",
+        );
+        self.run(
+            query
+                .bind(&message.id)
+                .bind(&message.pool_id)
+                .bind(message.recipient.to_lowercase())
+                .bind(message.created_ms)
+                .bind(to_json(message)?),
         )
-        .bind(&message.id)
-        .bind(&message.pool_id)
-        .bind(message.recipient.to_lowercase())
-        .bind(message.created_ms)
-        .bind(to_json(message)?)
-        .execute(&self.pool)
         .await
-        .map_err(backend)?;
-        Ok(())
     }
 
     async fn list_outbox(
@@ -716,23 +612,17 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let limit = i64::from(limit);
-        let rows =
-            match recipient {
-                Some(recipient) => sqlx::query(
+        match recipient {
+            Some(recipient) => {
+                let query = sqlx::query(
                     "SELECT data FROM outbox WHERE recipient = $1 ORDER BY created_ms DESC, id DESC LIMIT $2",
-                )
-                .bind(recipient.to_lowercase())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await,
-                None => {
-                    sqlx::query("SELECT data FROM outbox ORDER BY created_ms DESC, id DESC LIMIT $1")
-                        .bind(limit)
-                        .fetch_all(&self.pool)
-                        .await
-                }
+                );
+                self.all(query.bind(recipient.to_lowercase()).bind(limit)).await
             }
-            .map_err(backend)?;
-        rows.iter().map(data).collect()
+            None => {
+                let query = sqlx::query("SELECT data FROM outbox ORDER BY created_ms DESC, id DESC LIMIT $1");
+                self.all(query.bind(limit)).await
+            }
+        }
     }
 }
