@@ -22,6 +22,14 @@ pub struct MfaPreference {
     pub preferred: bool,
 }
 
+/// How a call proves it comes from the app client: the SECRET_HASH of the client-side API, or the client
+/// secret itself (GetTokensFromRefreshToken, RevokeToken).
+#[derive(Debug, Clone, Copy)]
+enum ClientProof<'a> {
+    SecretHash(Option<&'a str>),
+    Secret(Option<&'a str>),
+}
+
 /// Where authentication was asked from: the client-side API (InitiateAuth) or the admin API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -66,12 +74,7 @@ impl Engine {
         auth_flow: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<AuthResponse, EngineError> {
-        let client = self.parts.store.get_client(client_id).await?;
-        if client.is_none_or(|client| client.pool_id != pool_id) {
-            return Err(EngineError::ResourceNotFound(format!(
-                "User pool client {client_id} does not exist."
-            )));
-        }
+        self.describe_user_pool_client(pool_id, client_id).await?;
         match auth_flow {
             "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 self.password_auth(client_id, parameters, Caller::Admin).await
@@ -365,12 +368,7 @@ impl Engine {
         session: &str,
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthResponse, EngineError> {
-        let client = self.parts.store.get_client(client_id).await?;
-        if client.is_none_or(|client| client.pool_id != pool_id) {
-            return Err(EngineError::ResourceNotFound(format!(
-                "User pool client {client_id} does not exist."
-            )));
-        }
+        self.describe_user_pool_client(pool_id, client_id).await?;
         self.respond_to_auth_challenge(client_id, challenge_name, session, responses).await
     }
 
@@ -411,7 +409,7 @@ impl Engine {
             .check_refresh(
                 client_id,
                 token,
-                parameters.get("SECRET_HASH").map(String::as_str),
+                ClientProof::SecretHash(parameters.get("SECRET_HASH").map(String::as_str)),
                 parameters.get("USERNAME").map(String::as_str),
             )
             .await?;
@@ -435,7 +433,7 @@ impl Engine {
         &self,
         client_id: &str,
         token: &str,
-        secret_hash: Option<&str>,
+        proof: ClientProof<'_>,
         username: Option<&str>,
     ) -> Result<(AppClient, User, RefreshRecord), EngineError> {
         let invalid = || EngineError::NotAuthorized("Invalid Refresh Token".to_owned());
@@ -450,6 +448,15 @@ impl Engine {
             name
         } else {
             ""
+        };
+        let computed;
+        let secret_hash = match proof {
+            ClientProof::SecretHash(hash) => hash,
+            ClientProof::Secret(secret) => {
+                computed =
+                    secret.map(|secret| crate::secret_hash(secret.as_bytes(), &user.username, client_id));
+                computed.as_deref()
+            }
         };
         let (client, _) = self.client_for(client_id, Some(hash_name), secret_hash).await?;
         if !client.allows("ALLOW_REFRESH_TOKEN_AUTH") {
@@ -475,16 +482,8 @@ impl Engine {
         token: &str,
         client_secret: Option<&str>,
     ) -> Result<AuthenticationResult, EngineError> {
-        let record = self.parts.store.get_refresh(&hash_opaque(token)).await?;
-        let secret_hash = match (client_secret, &record) {
-            (Some(secret), Some(record)) => {
-                let user = self.parts.store.get_user(&record.pool_id, &record.sub).await?;
-                user.map(|user| crate::secret_hash(secret.as_bytes(), &user.username, client_id))
-            }
-            _ => None,
-        };
         let (client, user, record) =
-            self.check_refresh(client_id, token, secret_hash.as_deref(), None).await?;
+            self.check_refresh(client_id, token, ClientProof::Secret(client_secret), None).await?;
         if !client.refresh_token_rotation {
             let tokens = self
                 .mint(

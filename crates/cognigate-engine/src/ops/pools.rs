@@ -51,6 +51,28 @@ impl NewPool {
     }
 }
 
+impl NewPool {
+    /// The pool record these settings describe.
+    fn into_pool(self, id: String, created_ms: i64, updated_ms: i64) -> UserPool {
+        UserPool {
+            id,
+            name: self.name,
+            password_policy: self.password_policy,
+            mfa: self.mfa,
+            software_token_mfa: self.software_token_mfa,
+            sms_mfa: self.sms_mfa,
+            auto_verified_attributes: self.auto_verified_attributes,
+            username_attributes: self.username_attributes,
+            custom_attributes: self.custom_attributes,
+            admin_create_only: self.admin_create_only,
+            lockout: self.lockout,
+            temporary_password_validity_days: self.temporary_password_validity_days,
+            created_ms,
+            updated_ms,
+        }
+    }
+}
+
 /// An app client to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClient {
@@ -110,27 +132,13 @@ impl Engine {
         }
         let id = new
             .id
+            .clone()
             .unwrap_or_else(|| format!("{}_{}", self.parts.region, random_text(self, POOL_ID_CHARS, 9)));
         if self.parts.store.get_pool(&id).await?.is_some() {
             return Err(EngineError::InvalidParameter(format!("User pool {id} already exists.")));
         }
         let now = self.now();
-        let pool = UserPool {
-            id,
-            name: new.name,
-            password_policy: new.password_policy,
-            mfa: new.mfa,
-            software_token_mfa: new.software_token_mfa,
-            sms_mfa: new.sms_mfa,
-            auto_verified_attributes: new.auto_verified_attributes,
-            username_attributes: new.username_attributes,
-            custom_attributes: new.custom_attributes,
-            admin_create_only: new.admin_create_only,
-            lockout: new.lockout,
-            temporary_password_validity_days: new.temporary_password_validity_days,
-            created_ms: now,
-            updated_ms: now,
-        };
+        let pool = new.into_pool(id, now, now);
         self.parts.store.put_pool(&pool).await?;
         self.forget_settings();
         self.rotate_signing_key(&pool.id).await?;
@@ -146,22 +154,7 @@ impl Engine {
         let Some(existing) = self.parts.store.get_pool(&id).await? else {
             return self.create_user_pool(new).await;
         };
-        let pool = UserPool {
-            id,
-            name: new.name,
-            password_policy: new.password_policy,
-            mfa: new.mfa,
-            software_token_mfa: new.software_token_mfa,
-            sms_mfa: new.sms_mfa,
-            auto_verified_attributes: new.auto_verified_attributes,
-            username_attributes: new.username_attributes,
-            custom_attributes: new.custom_attributes,
-            admin_create_only: new.admin_create_only,
-            lockout: new.lockout,
-            temporary_password_validity_days: new.temporary_password_validity_days,
-            created_ms: existing.created_ms,
-            updated_ms: self.now(),
-        };
+        let pool = new.into_pool(id, existing.created_ms, self.now());
         if pool != (UserPool { updated_ms: pool.updated_ms, ..existing }) {
             self.parts.store.put_pool(&pool).await?;
             self.forget_settings();
