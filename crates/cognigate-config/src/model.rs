@@ -114,6 +114,21 @@ pub struct EngineConfig {
     /// argon2id parameters for password hashes.
     #[serde(default)]
     pub argon2: Argon2Config,
+    /// Cognito's wire protocol on the service port (`POST /` with `X-Amz-Target`).
+    #[serde(default)]
+    pub wire: WireConfig,
+}
+
+/// Who may call the administrative operations of the wire protocol (Admin*, pools, clients, groups,
+/// ListUsers). Client-side operations (SignUp, InitiateAuth, GetUser, ...) are open, as on AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WireConfig {
+    /// AWS access key ids allowed to call administrative operations, read from the SigV4 `Credential` of
+    /// each request. Empty (the default): administrative operations are open to loopback callers only. The
+    /// signature is not verified — the engine knows no secret keys — so keep the port off untrusted networks.
+    #[serde(default)]
+    pub admin_access_keys: Vec<String>,
 }
 
 /// argon2id parameters. The defaults are OWASP's m=19456 KiB, t=2, p=1; any OWASP set is accepted

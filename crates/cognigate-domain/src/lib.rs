@@ -6,9 +6,11 @@
 //!   its answer. The Cedar engine in `cognigate-policy` decides; everything else builds requests with these
 //!   types so the HTTP API, the console, gateway mode and the Lambda authorizer ask the same question.
 //! - [`claims`]: the role, tier, team and permission claims a token carries (pre-token-generation).
+//! - [`errors`]: the stable error codes clients branch on, and the one mapping from Cognito's exceptions.
 
 pub mod access;
 pub mod authz;
 pub mod claims;
+pub mod errors;
 
 pub use cognigate_config::PoolKind;

@@ -21,6 +21,7 @@ pub mod password;
 pub mod seal;
 pub mod store;
 pub mod triggers;
+pub mod wire;
 
 pub use engine::{Engine, EngineParts, secret_hash};
 pub use error::EngineError;

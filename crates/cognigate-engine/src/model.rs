@@ -57,6 +57,26 @@ pub enum MfaConfiguration {
     Optional,
 }
 
+impl MfaConfiguration {
+    /// Cognito's `MfaConfiguration` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "OFF",
+            Self::On => "ON",
+            Self::Optional => "OPTIONAL",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "OFF" => Some(Self::Off),
+            "ON" => Some(Self::On),
+            "OPTIONAL" => Some(Self::Optional),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockoutPolicy {
     pub max_failures: u32,

@@ -58,6 +58,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<User>, StoreError>;
     /// Deletes the user with their groups, codes, sessions and refresh tokens.
     async fn delete_user(&self, pool_id: &str, sub: &str) -> Result<(), StoreError>;
+    /// How many users the pool has (DescribeUserPool's EstimatedNumberOfUsers).
+    async fn count_users(&self, pool_id: &str) -> Result<i64, StoreError>;
     /// Users in `sub` order after `after`, optionally filtered.
     async fn list_users(
         &self,

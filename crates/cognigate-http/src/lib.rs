@@ -1,8 +1,9 @@
 //! The HTTP edge. This is the only crate that knows axum; handlers extract, call the library that owns
 //! the rule, and map the result.
 //!
-//! For now the service answers liveness (`/healthz`), readiness (`/readyz`), shows the configuration it
-//! loaded (`/config`), and publishes each embedded pool's keys (`/<pool id>/.well-known/jwks.json`) and
+//! The service answers liveness (`/healthz`), readiness (`/readyz`), shows the configuration it loaded
+//! (`/config`), speaks Cognito's wire protocol for the embedded engine (`POST /`, see
+//! `cognigate_engine::wire`), and publishes each engine pool's keys (`/<pool id>/.well-known/jwks.json`) and
 //! OpenID discovery document; the auth API, the admin API and the console mount here as they arrive.
 
 use std::sync::Arc;
@@ -10,10 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use cognigate_config::{Config, Environment, PoolKind};
 use cognigate_engine::Engine;
 use cognigate_policy::Authorizer;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub engine: Option<Arc<Engine>>,
     /// The pools the engine serves: (pool, pool id, client id).
     pub local_pools: Vec<(PoolKind, String, String)>,
+    /// Who may call the wire protocol's administrative operations.
+    pub wire_access: cognigate_engine::wire::WireAccess,
 }
 
 /// Whether the service should receive traffic. It starts not ready, becomes ready once everything it needs
@@ -50,6 +53,7 @@ impl Readiness {
 /// The whole router; tests call it directly, the server serves it.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", post(wire))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/config", get(config_view))
@@ -65,7 +69,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn healthz() -> Json<Value> {
@@ -123,27 +129,78 @@ async fn config_view(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// The engine for a pool it serves, or a 404: only configured local pools are published.
-fn engine_for(state: &AppState, pool_id: &str) -> Option<Arc<Engine>> {
-    state.local_pools.iter().any(|(_, id, _)| id == pool_id).then(|| state.engine.clone()).flatten()
+/// Cognito's JSON protocol: the operation is in `X-Amz-Target`, the input in the body; the engine's wire
+/// module does the rest. Whether the caller is on loopback comes from the socket, never from a header.
+async fn wire(State(state): State<AppState>, request: Request) -> Response {
+    let Some(engine) = state.engine.clone() else {
+        return wire_answer(cognigate_engine::wire::WireResponse {
+            status: 400,
+            body: br#"{"__type":"ResourceNotFoundException","message":"The embedded engine is not running"}"#
+                .to_vec(),
+            error_type: Some("ResourceNotFoundException"),
+        });
+    };
+    let loopback = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|ConnectInfo(address)| address.ip().is_loopback());
+    let headers: HeaderMap = request.headers().clone();
+    let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let caller = cognigate_engine::wire::Caller {
+        loopback,
+        access_key: header_text("authorization")
+            .and_then(cognigate_engine::wire::Caller::access_key_from_authorization),
+    };
+    let body = match axum::body::to_bytes(request.into_body(), WIRE_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(_) => {
+            return wire_answer(cognigate_engine::wire::WireResponse {
+                status: 400,
+                body: br#"{"__type":"SerializationException","message":"The request body is too large"}"#
+                    .to_vec(),
+                error_type: Some("SerializationException"),
+            });
+        }
+    };
+    let answer =
+        cognigate_engine::wire::dispatch(&engine, &state.wire_access, &caller, header_text("x-amz-target"), &body)
+            .await;
+    wire_answer(answer)
 }
 
+/// Cognito's request bodies are small; a megabyte is far beyond any legitimate one.
+const WIRE_BODY_LIMIT: usize = 1 << 20;
+
+fn wire_answer(answer: cognigate_engine::wire::WireResponse) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(cognigate_engine::wire::CONTENT_TYPE));
+    if let Some(error_type) = answer.error_type {
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    }
+    response
+}
+
+/// Every engine pool publishes its keys: the configured ones and any created over the wire.
 async fn jwks(State(state): State<AppState>, Path(pool_id): Path<String>) -> Response {
-    let Some(engine) = engine_for(&state, &pool_id) else {
+    let Some(engine) = state.engine.clone() else {
         return not_found().await;
     };
     match engine.jwks(&pool_id).await {
         Ok(set) => Json(set).into_response(),
+        Err(cognigate_engine::EngineError::ResourceNotFound(_)) => not_found().await,
         Err(error) => internal(&error),
     }
 }
 
 async fn openid_configuration(State(state): State<AppState>, Path(pool_id): Path<String>) -> Response {
-    let Some(engine) = engine_for(&state, &pool_id) else {
+    let Some(engine) = state.engine.clone() else {
         return not_found().await;
     };
     match engine.openid_configuration(&pool_id).await {
         Ok(document) => Json(document).into_response(),
+        Err(cognigate_engine::EngineError::ResourceNotFound(_)) => not_found().await,
         Err(error) => internal(&error),
     }
 }
@@ -178,6 +235,7 @@ mod tests {
             readiness: Readiness::default(),
             engine: None,
             local_pools: Vec::new(),
+            wire_access: Default::default(),
         }
     }
 

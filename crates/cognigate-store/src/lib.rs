@@ -78,11 +78,17 @@ impl SqlStore {
     /// `postgres://...`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
+        let (dialect, connect_url) = if let Some(rest) = url.strip_prefix("sqlite://") {
+            // The file is created when missing; options the URL already carries are kept.
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let mut options: Vec<&str> = query.split('&').filter(|o| !o.is_empty()).collect();
+            if !options.iter().any(|o| o.starts_with("mode=")) {
+                options.push("mode=rwc");
+            }
             if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(backend)?;
             }
-            (Dialect::Sqlite, format!("sqlite://{path}?mode=rwc"))
+            (Dialect::Sqlite, format!("sqlite://{path}?{}", options.join("&")))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_owned())
         } else {
@@ -283,6 +289,15 @@ impl Store for SqlStore {
                 .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn count_users(&self, pool_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE pool_id = $1")
+            .bind(pool_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.try_get::<i64, _>("n").map_err(backend)
     }
 
     async fn list_users(

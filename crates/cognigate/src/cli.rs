@@ -46,6 +46,9 @@ pub struct OutboxArgs {
     /// At most this many messages.
     #[arg(long, default_value_t = 10)]
     pub limit: u32,
+    /// Print the messages as a JSON array (for scripts and tests).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -164,6 +164,9 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             .with_context(|| format!("cannot listen on {address}"))?;
         let bound = listener.local_addr()?;
         let readiness = Readiness::default();
+        let wire_access = cognigate_engine::wire::WireAccess {
+            admin_access_keys: config.engine.wire.admin_access_keys.clone(),
+        };
         let local_pools =
             parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
         let state = AppState {
@@ -173,6 +176,7 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             readiness: readiness.clone(),
             engine: Some(parts.engine.clone()),
             local_pools,
+            wire_access,
         };
         // This line gives the address, so scripts and tests can find a port-0 server.
         println!("cognigate listening on http://{bound} (environment: {environment})");
@@ -197,6 +201,10 @@ fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<Ex
         let store = cognigate_store::SqlStore::open(&config.store.url).await?;
         cognigate_engine::store::Store::list_outbox(&store, args.to.as_deref(), args.limit).await
     })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&messages)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     if messages.is_empty() {
         println!("the outbox is empty");
     }

@@ -52,6 +52,40 @@ impl NewPool {
 }
 
 impl NewPool {
+    /// The settings of an existing pool, to change some of them (`ensure_user_pool` keeps its id).
+    pub fn from_pool(pool: &UserPool) -> Self {
+        Self {
+            name: pool.name.clone(),
+            id: Some(pool.id.clone()),
+            password_policy: pool.password_policy.clone(),
+            mfa: pool.mfa,
+            software_token_mfa: pool.software_token_mfa,
+            sms_mfa: pool.sms_mfa,
+            auto_verified_attributes: pool.auto_verified_attributes.clone(),
+            username_attributes: pool.username_attributes.clone(),
+            custom_attributes: pool.custom_attributes.clone(),
+            admin_create_only: pool.admin_create_only,
+            lockout: pool.lockout.clone(),
+            temporary_password_validity_days: pool.temporary_password_validity_days,
+        }
+    }
+
+    /// Cognito's ranges for pool settings.
+    fn validate(&self) -> Result<(), EngineError> {
+        if self.name.trim().is_empty() || self.name.len() > 128 {
+            return Err(EngineError::InvalidParameter("PoolName must be 1 to 128 characters".to_owned()));
+        }
+        if !(6..=99).contains(&self.password_policy.minimum_length) {
+            return Err(EngineError::InvalidParameter("MinimumLength must be 6 to 99".to_owned()));
+        }
+        if !(1..=365).contains(&self.temporary_password_validity_days) {
+            return Err(EngineError::InvalidParameter(
+                "TemporaryPasswordValidityDays must be 1 to 365".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The pool record these settings describe.
     fn into_pool(self, id: String, created_ms: i64, updated_ms: i64) -> UserPool {
         UserPool {
@@ -92,6 +126,31 @@ pub struct NewClient {
 }
 
 impl NewClient {
+    /// Cognito's ranges for client settings and its known flows.
+    fn validate(&self) -> Result<(), EngineError> {
+        if self.name.trim().is_empty() || self.name.len() > 128 {
+            return Err(EngineError::InvalidParameter("ClientName must be 1 to 128 characters".to_owned()));
+        }
+        for flow in &self.explicit_auth_flows {
+            if !KNOWN_FLOWS.contains(&flow.as_str()) {
+                return Err(EngineError::InvalidParameter(format!("Unknown auth flow {flow}")));
+            }
+        }
+        let within = |value: i64, low: i64, high: i64| (low..=high).contains(&value);
+        if !within(self.access_token_validity_secs, 300, 86_400)
+            || !within(self.id_token_validity_secs, 300, 86_400)
+            || !within(self.refresh_token_validity_secs, 3600, 3650 * 86_400)
+        {
+            return Err(EngineError::InvalidParameter(
+                "Token validities: access and id 5 minutes to 1 day, refresh 1 hour to 3650 days".to_owned(),
+            ));
+        }
+        if !within(self.rotation_grace_secs, 0, 60) {
+            return Err(EngineError::InvalidParameter("RetryGracePeriodSeconds must be 0 to 60".to_owned()));
+        }
+        Ok(())
+    }
+
     /// Cognito's defaults for a new client (user existence errors prevented, 1 h tokens, 30 d refresh).
     pub fn with_defaults(name: &str) -> Self {
         Self {
@@ -124,12 +183,7 @@ fn random_text(engine: &Engine, alphabet: &[u8], len: usize) -> String {
 
 impl Engine {
     pub async fn create_user_pool(&self, new: NewPool) -> Result<UserPool, EngineError> {
-        if new.name.trim().is_empty() || new.name.len() > 128 {
-            return Err(EngineError::InvalidParameter("PoolName must be 1 to 128 characters".to_owned()));
-        }
-        if !(6..=99).contains(&new.password_policy.minimum_length) {
-            return Err(EngineError::InvalidParameter("MinimumLength must be 6 to 99".to_owned()));
-        }
+        new.validate()?;
         let id = new
             .id
             .clone()
@@ -154,6 +208,7 @@ impl Engine {
         let Some(existing) = self.parts.store.get_pool(&id).await? else {
             return self.create_user_pool(new).await;
         };
+        new.validate()?;
         let pool = new.into_pool(id, existing.created_ms, self.now());
         if pool != (UserPool { updated_ms: pool.updated_ms, ..existing }) {
             self.parts.store.put_pool(&pool).await?;
@@ -182,6 +237,7 @@ impl Engine {
         if existing.pool_id != pool_id {
             return Err(EngineError::InvalidParameter(format!("Client {id} belongs to another pool")));
         }
+        new.validate()?;
         let client = AppClient {
             name: new.name,
             explicit_auth_flows: new.explicit_auth_flows,
@@ -192,7 +248,7 @@ impl Engine {
             read_attributes: new.read_attributes,
             write_attributes: new.write_attributes,
             refresh_token_rotation: new.refresh_token_rotation,
-            rotation_grace_secs: new.rotation_grace_secs.clamp(0, 60),
+            rotation_grace_secs: new.rotation_grace_secs,
             updated_ms: self.now(),
             ..existing.clone()
         };
@@ -205,6 +261,10 @@ impl Engine {
 
     pub async fn describe_user_pool(&self, pool_id: &str) -> Result<UserPool, EngineError> {
         self.pool(pool_id).await
+    }
+
+    pub async fn count_users(&self, pool_id: &str) -> Result<i64, EngineError> {
+        Ok(self.parts.store.count_users(pool_id).await?)
     }
 
     pub async fn list_user_pools(&self) -> Result<Vec<UserPool>, EngineError> {
@@ -226,20 +286,7 @@ impl Engine {
         new: NewClient,
     ) -> Result<(AppClient, Option<String>), EngineError> {
         self.pool(pool_id).await?;
-        for flow in &new.explicit_auth_flows {
-            if !KNOWN_FLOWS.contains(&flow.as_str()) {
-                return Err(EngineError::InvalidParameter(format!("Unknown auth flow {flow}")));
-            }
-        }
-        let within = |value: i64, low: i64, high: i64| (low..=high).contains(&value);
-        if !within(new.access_token_validity_secs, 300, 86_400)
-            || !within(new.id_token_validity_secs, 300, 86_400)
-            || !within(new.refresh_token_validity_secs, 3600, 3650 * 86_400)
-        {
-            return Err(EngineError::InvalidParameter(
-                "Token validities: access and id 5 minutes to 1 day, refresh 1 hour to 3650 days".to_owned(),
-            ));
-        }
+        new.validate()?;
         let id = new.id.unwrap_or_else(|| random_text(self, ALPHANUMERIC, 26));
         if self.parts.store.get_client(&id).await?.is_some() {
             return Err(EngineError::InvalidParameter(format!("User pool client {id} already exists.")));
@@ -260,7 +307,7 @@ impl Engine {
             write_attributes: new.write_attributes,
             enable_token_revocation: true,
             refresh_token_rotation: new.refresh_token_rotation,
-            rotation_grace_secs: new.rotation_grace_secs.clamp(0, 60),
+            rotation_grace_secs: new.rotation_grace_secs,
             created_ms: now,
             updated_ms: now,
         };

@@ -1,0 +1,93 @@
+//! The wire protocol without a socket: shapes, error types and the admin guard.
+
+use super::*;
+
+#[test]
+fn access_key_is_read_from_a_sigv4_header() {
+    let header = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/cognito-idp/aws4_request, \
+                  SignedHeaders=host;x-amz-date, Signature=abc";
+    assert_eq!(Caller::access_key_from_authorization(header).as_deref(), Some("AKIDEXAMPLE"));
+    assert_eq!(Caller::access_key_from_authorization("Bearer x"), None);
+    assert_eq!(Caller::access_key_from_authorization("AWS4-HMAC-SHA256 Credential=/x"), None);
+}
+
+#[test]
+fn admin_operations_need_loopback_or_a_listed_key() {
+    let open = WireAccess::default();
+    let loopback = Caller { loopback: true, access_key: None };
+    let remote = Caller { loopback: false, access_key: Some("AKID1".into()) };
+    assert!(open.allows_admin(&loopback));
+    assert!(!open.allows_admin(&remote));
+    let keyed = WireAccess { admin_access_keys: vec!["AKID1".into()] };
+    assert!(keyed.allows_admin(&remote));
+    assert!(!keyed.allows_admin(&loopback), "a key list applies on loopback too");
+    assert!(is_admin("AdminGetUser") && is_admin("ListUsers") && is_admin("CreateUserPool"));
+    assert!(!is_admin("InitiateAuth") && !is_admin("GetUser") && !is_admin("SignUp"));
+}
+
+#[test]
+fn bad_bodies_are_serialization_or_parameter_errors() {
+    let not_json = input::<PoolRef>(b"{not json").unwrap_err();
+    assert!(matches!(not_json, WireError::Protocol("SerializationException", _)));
+    let array = input::<PoolRef>(b"[1]").unwrap_err();
+    assert!(matches!(array, WireError::Protocol("SerializationException", _)));
+    let missing = input::<PoolRef>(b"{}").unwrap_err();
+    match missing {
+        WireError::Engine(EngineError::InvalidParameter(message)) => assert!(message.contains("UserPoolId")),
+        other => panic!("{other:?}"),
+    }
+    let wrong_type = input::<PoolRef>(br#"{"UserPoolId": 5}"#).unwrap_err();
+    assert!(matches!(wrong_type, WireError::Engine(EngineError::InvalidParameter(_))));
+}
+
+#[test]
+fn pagination_walks_every_item_once() {
+    let items: Vec<String> = (0..7).map(|i| format!("item{i}")).collect();
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let (page, next) = paginate(items.clone(), Clone::clone, 3, token.as_deref()).unwrap();
+        seen.extend(page);
+        match next {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, items);
+    assert!(paginate(items, Clone::clone, 0, None).is_err());
+}
+
+#[test]
+fn client_lifetimes_follow_cognito_units_and_defaults() {
+    let request: shapes::ClientInput = input(
+        br#"{"UserPoolId":"p","ClientName":"web","AccessTokenValidity":5,"IdTokenValidity":1,
+             "TokenValidityUnits":{"AccessToken":"minutes"},"ExplicitAuthFlows":["ADMIN_NO_SRP_AUTH"]}"#,
+    )
+    .unwrap();
+    let client = request.into_new_client(None).unwrap();
+    assert_eq!(client.access_token_validity_secs, 300);
+    assert_eq!(client.id_token_validity_secs, 3600, "IdTokenValidity defaults to hours");
+    assert_eq!(client.refresh_token_validity_secs, 30 * 86_400);
+    assert_eq!(client.explicit_auth_flows, ["ALLOW_ADMIN_USER_PASSWORD_AUTH"]);
+    assert!(client.prevent_user_existence_errors);
+    let defaults: shapes::ClientInput = input(br#"{"UserPoolId":"p","ClientName":"web"}"#).unwrap();
+    assert_eq!(
+        defaults.into_new_client(None).unwrap().explicit_auth_flows,
+        ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"]
+    );
+}
+
+#[test]
+fn schema_constraints_accept_cognito_strings() {
+    let request: shapes::CreateUserPoolInput = input(
+        br#"{"PoolName":"p","Schema":[
+            {"Name":"email","Required":true},
+            {"Name":"tier","AttributeDataType":"String","StringAttributeConstraints":{"MinLength":"1","MaxLength":"16"}},
+            {"Name":"seats","AttributeDataType":"Number","NumberAttributeConstraints":{"MinValue":"0","MaxValue":100}}]}"#,
+    )
+    .unwrap();
+    let pool = request.into_new_pool(None).unwrap();
+    assert_eq!(pool.custom_attributes.len(), 2);
+    assert_eq!(pool.custom_attributes["tier"].max_length, Some(16));
+    assert_eq!(pool.custom_attributes["seats"].max, Some(100));
+}
