@@ -152,12 +152,23 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         listen.parse().with_context(|| format!("`{listen}` is not a socket address"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let parts = crate::runtime::start(&config).await?;
-        for pool in &parts.pools {
-            println!(
-                "{} pool: embedded engine, pool id {}, client id {}, issuer {}/{}",
-                pool.kind, pool.pool_id, pool.client_id, config.service.public_url, pool.pool_id
-            );
+        let parts = crate::runtime::start(&config, environment).await?;
+        // These lines give each pool's ids, so the service, the CDK context and SDK scripts agree.
+        for (kind, provider, summary) in &parts.providers {
+            let info = provider.info();
+            let users = summary.estimated_users.map(|n| format!(", {n} users")).unwrap_or_default();
+            match info.kind {
+                "local" => println!(
+                    "{kind} pool: embedded engine, pool id {}, client id {}, issuer {}/{}{users}",
+                    info.pool_id, info.client_id, config.service.public_url, info.pool_id
+                ),
+                _ => println!(
+                    "{kind} pool: AWS Cognito ({}), pool id {}, client id {}{users}",
+                    info.endpoint.as_deref().unwrap_or(&info.region),
+                    info.pool_id,
+                    info.client_id
+                ),
+            }
         }
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -178,6 +189,15 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             local_pools,
             wire_access,
         };
+        println!(
+            "Cognito wire endpoint: http://{bound}/ (any AWS SDK or the AWS CLI with --endpoint-url; \
+             admin operations {})",
+            if state.wire_access.admin_access_keys.is_empty() {
+                "from loopback only"
+            } else {
+                "for the configured access keys only"
+            }
+        );
         // This line gives the address, so scripts and tests can find a port-0 server.
         println!("cognigate listening on http://{bound} (environment: {environment})");
         tracing::info!(%bound, %environment, "listening");

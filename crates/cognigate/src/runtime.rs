@@ -1,6 +1,7 @@
 //! Starting the parts the configuration asks for: the store, the embedded engine with the pools of every
-//! `local` pool (stable ids, so the service, the CDK context and a developer's SDK scripts agree), and the
-//! pre-token-generation hook that adds role, tier, team and permission claims.
+//! `local` pool (stable ids, so the service, the CDK context and a developer's SDK scripts agree), the
+//! pre-token-generation hook that adds role, tier, team and permission claims, and one identity provider per
+//! pool — `local` (the engine in-process) or `cognito` (AWS Cognito through the SDK), checked at start-up.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,7 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use async_trait::async_trait;
-use cognigate_config::{Config, MfaMethod, MfaMode, PoolKind, ProviderKind, SignUpMode};
+use cognigate_cognito::{CognitoProvider, CognitoSettings};
+use cognigate_config::{Config, Environment, MfaMethod, MfaMode, PoolKind, ProviderKind, SignUpMode};
 use cognigate_domain::access::AccessModel;
 use cognigate_domain::claims::identity_claims;
 use cognigate_engine::clock::{Entropy, OsEntropy, SystemClock};
@@ -17,6 +19,7 @@ use cognigate_engine::password::{HashParams, PasswordHasher};
 use cognigate_engine::seal::Sealer;
 use cognigate_engine::triggers::{ExtraClaims, TokenContext, Triggers};
 use cognigate_engine::{Engine, EngineError, EngineParts, NewClient, NewPool};
+use cognigate_provider::{IdentityProvider, LocalProvider, PoolSummary};
 use cognigate_store::SqlStore;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -33,7 +36,10 @@ pub struct LocalPool {
 #[derive(Debug)]
 pub struct Runtime {
     pub engine: Arc<Engine>,
+    /// The pools the embedded engine serves (configured `local`, or fallen back to in dev).
     pub pools: Vec<LocalPool>,
+    /// The identity provider of each pool, and the settings it reported when checked at start-up.
+    pub providers: Vec<(PoolKind, Arc<dyn IdentityProvider>, PoolSummary)>,
 }
 
 /// A stable identifier made from the installation's name and a label, in `alphabet`.
@@ -223,13 +229,62 @@ fn delivery(config: &Config) -> Result<Arc<dyn cognigate_engine::triggers::Deliv
     }
 }
 
-/// Opens the store and the engine, and makes sure every `local` pool of the configuration exists.
-pub async fn start(config: &Config) -> Result<Runtime> {
+/// Connects a `cognito` pool and proves it is reachable with our credentials.
+async fn connect_cognito(
+    config: &Config,
+    kind: PoolKind,
+) -> Result<(Arc<dyn IdentityProvider>, PoolSummary)> {
+    let Some(cognito) = config.pools.get(kind).cognito.as_ref() else {
+        anyhow::bail!("pools.{kind}.cognito is required when pools.{kind}.provider = \"cognito\"");
+    };
+    let client_secret = cognito.client_secret.as_ref().map(resolve_secret).transpose()?;
+    let settings = CognitoSettings {
+        region: cognito.region.clone(),
+        user_pool_id: cognito.user_pool_id.clone(),
+        client_id: cognito.client_id.clone(),
+        client_secret,
+        endpoint: cognito.endpoint.clone(),
+    };
+    let provider = CognitoProvider::connect(settings).await;
+    let summary = provider.check().await.map_err(|error| {
+        anyhow::anyhow!(
+            "cannot reach the Cognito user pool {} of the {kind} pool (region {}{}): {error}",
+            cognito.user_pool_id,
+            cognito.region,
+            cognito.endpoint.as_deref().map(|e| format!(", endpoint {e}")).unwrap_or_default(),
+        )
+    })?;
+    Ok((Arc::new(provider), summary))
+}
+
+/// Opens the store and the engine, connects every pool's identity provider, and makes sure every `local`
+/// pool of the configuration exists in the engine. A `cognito` pool that cannot be reached stops the start
+/// in staging and prod; in dev it falls back to the embedded engine, with a warning nobody can miss.
+pub async fn start(config: &Config, environment: Environment) -> Result<Runtime> {
     let store = Arc::new(SqlStore::open(&config.store.url).await.with_context(|| "cannot open the store")?);
-    let local: Vec<PoolKind> = PoolKind::ALL
-        .into_iter()
-        .filter(|kind| config.pools.get(*kind).provider == ProviderKind::Local)
-        .collect();
+    let mut remote = Vec::new();
+    let mut local: Vec<PoolKind> = Vec::new();
+    for kind in PoolKind::ALL {
+        match config.pools.get(kind).provider {
+            ProviderKind::Local => local.push(kind),
+            ProviderKind::Cognito => match connect_cognito(config, kind).await {
+                Ok((provider, summary)) => remote.push((kind, provider, summary)),
+                Err(error) if environment == Environment::Dev => {
+                    eprintln!(
+                        "!!! WARNING: {error:#}\n!!! the {kind} pool FALLS BACK to the embedded engine (dev only; \
+                         staging and prod refuse to start)"
+                    );
+                    tracing::warn!(pool = %kind, error = %format!("{error:#}"), "cognito pool unreachable; using local");
+                    local.push(kind);
+                }
+                Err(error) => {
+                    return Err(error.context(format!(
+                        "the {kind} pool uses the cognito provider; {environment} refuses to start without it"
+                    )));
+                }
+            },
+        }
+    }
     let pools_by_id = local.iter().map(|kind| (pool_id(config, *kind), *kind)).collect();
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
@@ -254,10 +309,16 @@ pub async fn start(config: &Config) -> Result<Runtime> {
         session_ttl_secs: 180,
     }));
     let mut pools = Vec::new();
+    let mut providers = remote;
     for kind in local {
         let pool = engine.ensure_user_pool(new_pool(config, kind)).await?;
         let client = engine.ensure_user_pool_client(&pool.id, new_client(config, kind)).await?;
+        let provider: Arc<dyn IdentityProvider> =
+            Arc::new(LocalProvider::new(engine.clone(), &pool.id, &client.id, None));
+        let summary = provider.check().await.map_err(|error| anyhow::anyhow!("the {kind} pool: {error}"))?;
+        providers.push((kind, provider, summary));
         pools.push(LocalPool { kind, pool_id: pool.id, client_id: client.id });
     }
-    Ok(Runtime { engine, pools })
+    providers.sort_by_key(|(kind, _, _)| *kind);
+    Ok(Runtime { engine, pools, providers })
 }

@@ -141,13 +141,9 @@ impl Engine {
         }
         match user.status {
             UserStatus::Unconfirmed => return Err(EngineError::UserNotConfirmed),
-            UserStatus::ResetRequired => {
-                return Err(if client.prevent_user_existence_errors {
-                    EngineError::bad_credentials()
-                } else {
-                    EngineError::PasswordResetRequired
-                });
-            }
+            // The caller proved the (now deactivated) password, so saying a reset is needed reveals nothing
+            // to someone guessing usernames; a wrong password got the generic answer above.
+            UserStatus::ResetRequired => return Err(EngineError::PasswordResetRequired),
             UserStatus::ForceChangePassword => {
                 if user.temporary_password_expires_ms.is_some_and(|expires| expires <= self.now()) {
                     return Err(EngineError::NotAuthorized(

@@ -8,5 +8,5 @@ mod users;
 
 pub use auth::{MfaPreference, totp};
 pub use pools::{KNOWN_FLOWS, NewClient, NewPool};
-pub use users::{MessageAction, parse_filter};
 pub(crate) use users::describe;
+pub use users::{MessageAction, parse_filter};

@@ -47,7 +47,8 @@ impl Caller {
     /// Reads the access key id out of a SigV4 `Authorization` header
     /// (`AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/cognito-idp/aws4_request, ...`).
     pub fn access_key_from_authorization(header: &str) -> Option<String> {
-        let credential = header.split(['\u{20}', ',']).find_map(|part| part.trim().strip_prefix("Credential="))?;
+        let credential =
+            header.split(['\u{20}', ',']).find_map(|part| part.trim().strip_prefix("Credential="))?;
         let key = credential.split('/').next()?.trim();
         (!key.is_empty() && key.len() <= 128).then(|| key.to_owned())
     }
@@ -66,7 +67,10 @@ impl WireAccess {
         if self.admin_access_keys.is_empty() {
             return caller.loopback;
         }
-        caller.access_key.as_ref().is_some_and(|key| self.admin_access_keys.iter().any(|allowed| allowed == key))
+        caller
+            .access_key
+            .as_ref()
+            .is_some_and(|key| self.admin_access_keys.iter().any(|allowed| allowed == key))
     }
 }
 
@@ -114,10 +118,14 @@ type WireResult = Result<Value, WireError>;
 /// shape → InvalidParameterException naming the member.
 fn input<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| WireError::Protocol("SerializationException", "The request body is not valid JSON".into()))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        WireError::Protocol("SerializationException", "The request body is not valid JSON".into())
+    })?;
     if !value.is_object() {
-        return Err(WireError::Protocol("SerializationException", "The request body must be a JSON object".into()));
+        return Err(WireError::Protocol(
+            "SerializationException",
+            "The request body must be a JSON object".into(),
+        ));
     }
     serde_json::from_value(value).map_err(|error| {
         // serde's message names the member and the expected type; strip the value it may quote.
@@ -258,7 +266,9 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
                 new.sms_mfa = true;
             }
             if new.mfa != crate::model::MfaConfiguration::Off && !new.software_token_mfa && !new.sms_mfa {
-                return Err(invalid("At least one MFA method must be enabled when MfaConfiguration is not OFF"));
+                return Err(invalid(
+                    "At least one MFA method must be enabled when MfaConfiguration is not OFF",
+                ));
             }
             let pool = engine.ensure_user_pool(new).await?;
             Ok(mfa_config_json(&pool))
@@ -297,8 +307,12 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
             let request: ListInput = input(body)?;
             let pool_id = request.user_pool_id.as_deref().ok_or_else(|| invalid("UserPoolId is required"))?;
             let clients = engine.list_user_pool_clients(pool_id).await?;
-            let (page, next) =
-                paginate(clients, |client| client.id.clone(), request.max_results.unwrap_or(60), request.next_token.as_deref())?;
+            let (page, next) = paginate(
+                clients,
+                |client| client.id.clone(),
+                request.max_results.unwrap_or(60),
+                request.next_token.as_deref(),
+            )?;
             let items: Vec<Value> = page
                 .iter()
                 .map(|c| json!({ "ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name }))
@@ -317,12 +331,15 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         }
         "ConfirmSignUp" => {
             let r: ConfirmInput = input(body)?;
-            engine.confirm_sign_up(&r.client_id, r.secret_hash.as_deref(), &r.username, &r.confirmation_code).await?;
+            engine
+                .confirm_sign_up(&r.client_id, r.secret_hash.as_deref(), &r.username, &r.confirmation_code)
+                .await?;
             Ok(json!({}))
         }
         "ResendConfirmationCode" => {
             let r: ClientUserInput = input(body)?;
-            let details = engine.resend_confirmation_code(&r.client_id, r.secret_hash.as_deref(), &r.username).await?;
+            let details =
+                engine.resend_confirmation_code(&r.client_id, r.secret_hash.as_deref(), &r.username).await?;
             Ok(json!({ "CodeDeliveryDetails": details }))
         }
         "AdminConfirmSignUp" => {
@@ -337,10 +354,18 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
                 None => MessageAction::Send,
                 Some("RESEND") => MessageAction::Resend,
                 Some("SUPPRESS") => MessageAction::Suppress,
-                Some(other) => return Err(invalid(format!("MessageAction {other} is not RESEND or SUPPRESS"))),
+                Some(other) => {
+                    return Err(invalid(format!("MessageAction {other} is not RESEND or SUPPRESS")));
+                }
             };
             let user = engine
-                .admin_create_user(&r.user_pool_id, &r.username, &r.user_attributes, r.temporary_password.as_deref(), action)
+                .admin_create_user(
+                    &r.user_pool_id,
+                    &r.username,
+                    &r.user_attributes,
+                    r.temporary_password.as_deref(),
+                    action,
+                )
                 .await?;
             let description = crate::ops::describe(&user);
             Ok(json!({ "User": user_type_json(&description) }))
@@ -394,14 +419,20 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         }
         "ListUsers" => {
             let r: ListUsersInput = input(body)?;
-            let limit = r.limit.map(|l| u32::try_from(l).map_err(|_| invalid("Limit must be 0 to 60"))).transpose()?;
+            let limit = r
+                .limit
+                .map(|l| u32::try_from(l).map_err(|_| invalid("Limit must be 0 to 60")))
+                .transpose()?;
             if limit.is_some_and(|l| l > 60) {
                 return Err(invalid("Limit must be 0 to 60"));
             }
-            let (users, next) =
-                engine.list_users(&r.user_pool_id, r.filter.as_deref(), limit, r.pagination_token.as_deref()).await?;
-            let users: Vec<Value> =
-                users.iter().map(|user| filter_attributes(user_type_json(user), r.attributes_to_get.as_deref())).collect();
+            let (users, next) = engine
+                .list_users(&r.user_pool_id, r.filter.as_deref(), limit, r.pagination_token.as_deref())
+                .await?;
+            let users: Vec<Value> = users
+                .iter()
+                .map(|user| filter_attributes(user_type_json(user), r.attributes_to_get.as_deref()))
+                .collect();
             Ok(with_token(json!({ "Users": users }), "PaginationToken", next))
         }
         // ----- users (self-service) -----
@@ -413,7 +444,13 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         "ConfirmForgotPassword" => {
             let r: ConfirmForgotInput = input(body)?;
             engine
-                .confirm_forgot_password(&r.client_id, r.secret_hash.as_deref(), &r.username, &r.confirmation_code, &r.password)
+                .confirm_forgot_password(
+                    &r.client_id,
+                    r.secret_hash.as_deref(),
+                    &r.username,
+                    &r.confirmation_code,
+                    &r.password,
+                )
                 .await?;
             Ok(json!({}))
         }
@@ -445,15 +482,17 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         }
         "AdminInitiateAuth" => {
             let r: AdminInitiateAuthInput = input(body)?;
-            let response =
-                engine.admin_initiate_auth(&r.user_pool_id, &r.client_id, &r.auth_flow, &r.auth_parameters).await?;
+            let response = engine
+                .admin_initiate_auth(&r.user_pool_id, &r.client_id, &r.auth_flow, &r.auth_parameters)
+                .await?;
             Ok(auth_json(response))
         }
         "RespondToAuthChallenge" => {
             let r: RespondInput = input(body)?;
             let session = r.session.as_deref().unwrap_or_default();
-            let response =
-                engine.respond_to_auth_challenge(&r.client_id, &r.challenge_name, session, &r.challenge_responses).await?;
+            let response = engine
+                .respond_to_auth_challenge(&r.client_id, &r.challenge_name, session, &r.challenge_responses)
+                .await?;
             Ok(auth_json(response))
         }
         "AdminRespondToAuthChallenge" => {
@@ -461,14 +500,21 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
             let pool_id = r.user_pool_id.as_deref().ok_or_else(|| invalid("UserPoolId is required"))?;
             let session = r.session.as_deref().unwrap_or_default();
             let response = engine
-                .admin_respond_to_auth_challenge(pool_id, &r.client_id, &r.challenge_name, session, &r.challenge_responses)
+                .admin_respond_to_auth_challenge(
+                    pool_id,
+                    &r.client_id,
+                    &r.challenge_name,
+                    session,
+                    &r.challenge_responses,
+                )
                 .await?;
             Ok(auth_json(response))
         }
         "GetTokensFromRefreshToken" => {
             let r: RefreshInput = input(body)?;
-            let result =
-                engine.get_tokens_from_refresh_token(&r.client_id, &r.refresh_token, r.client_secret.as_deref()).await?;
+            let result = engine
+                .get_tokens_from_refresh_token(&r.client_id, &r.refresh_token, r.client_secret.as_deref())
+                .await?;
             Ok(json!({ "AuthenticationResult": result }))
         }
         "RevokeToken" => {
@@ -490,7 +536,8 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         "VerifySoftwareToken" => {
             let r: SoftwareTokenInput = input(body)?;
             let code = r.user_code.as_deref().ok_or_else(|| invalid("UserCode is required"))?;
-            let session = engine.verify_software_token(r.access_token.as_deref(), r.session.as_deref(), code).await?;
+            let session =
+                engine.verify_software_token(r.access_token.as_deref(), r.session.as_deref(), code).await?;
             Ok(with_token(json!({ "Status": "SUCCESS" }), "Session", session))
         }
         "SetUserMFAPreference" => {
@@ -502,8 +549,9 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         // ----- groups -----
         "CreateGroup" => {
             let r: GroupInput = input(body)?;
-            let group =
-                engine.create_group(&r.user_pool_id, &r.group_name, r.description.as_deref(), r.precedence).await?;
+            let group = engine
+                .create_group(&r.user_pool_id, &r.group_name, r.description.as_deref(), r.precedence)
+                .await?;
             Ok(json!({ "Group": group_json(&group) }))
         }
         "GetGroup" => {
@@ -514,8 +562,13 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
             let r: ListInput = input(body)?;
             let pool_id = r.user_pool_id.as_deref().ok_or_else(|| invalid("UserPoolId is required"))?;
             let groups = engine.list_groups(pool_id).await?;
-            let (page, next) = paginate(groups, |g| g.name.clone(), r.limit.unwrap_or(60), r.next_token.as_deref())?;
-            Ok(with_token(json!({ "Groups": page.iter().map(group_json).collect::<Vec<_>>() }), "NextToken", next))
+            let (page, next) =
+                paginate(groups, |g| g.name.clone(), r.limit.unwrap_or(60), r.next_token.as_deref())?;
+            Ok(with_token(
+                json!({ "Groups": page.iter().map(group_json).collect::<Vec<_>>() }),
+                "NextToken",
+                next,
+            ))
         }
         "DeleteGroup" => {
             let r: GroupInput = input(body)?;
@@ -569,7 +622,8 @@ fn paginate<T>(
         return Err(invalid("MaxResults must be 1 to 60"));
     }
     items.sort_by_key(&key);
-    let start = after.map_or(0, |after| items.iter().position(|item| key(item).as_str() > after).unwrap_or(items.len()));
+    let start = after
+        .map_or(0, |after| items.iter().position(|item| key(item).as_str() > after).unwrap_or(items.len()));
     let limit = usize::try_from(limit).unwrap_or(60);
     let rest: Vec<T> = items.into_iter().skip(start).collect();
     let next = (rest.len() > limit).then(|| rest.get(limit - 1).map(&key)).flatten();
@@ -592,7 +646,6 @@ fn filter_attributes(mut user: Value, wanted: Option<&[String]>) -> Value {
     }
     user
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -149,7 +149,9 @@ const STANDARD_ATTRIBUTES: [&str; 20] = [
     "updated_at",
 ];
 
-fn custom_attributes(schema: &[SchemaAttributeInput]) -> Result<BTreeMap<String, CustomAttributeRule>, WireError> {
+fn custom_attributes(
+    schema: &[SchemaAttributeInput],
+) -> Result<BTreeMap<String, CustomAttributeRule>, WireError> {
     let mut rules = BTreeMap::new();
     for entry in schema {
         let name = entry.name.strip_prefix("custom:").unwrap_or(&entry.name);
@@ -162,7 +164,9 @@ fn custom_attributes(schema: &[SchemaAttributeInput]) -> Result<BTreeMap<String,
         let number = match entry.attribute_data_type.as_deref().unwrap_or("String") {
             "String" => false,
             "Number" => true,
-            other => return Err(invalid(format!("AttributeDataType {other} is not supported (String or Number)"))),
+            other => {
+                return Err(invalid(format!("AttributeDataType {other} is not supported (String or Number)")));
+            }
         };
         let strings = entry.string_attribute_constraints.as_ref();
         let numbers = entry.number_attribute_constraints.as_ref();
@@ -222,7 +226,8 @@ impl CreateUserPoolInput {
         let defaults = NewPool::with_defaults(&self.pool_name);
         let (password_policy, temporary_days) =
             password_policy(self.policies.as_ref().and_then(|p| p.password_policy.as_ref()), &defaults);
-        let mfa = self.mfa_configuration.as_deref().map(parse_mfa).transpose()?.unwrap_or(MfaConfiguration::Off);
+        let mfa =
+            self.mfa_configuration.as_deref().map(parse_mfa).transpose()?.unwrap_or(MfaConfiguration::Off);
         for attribute in self.username_attributes.iter().flatten() {
             if attribute != "email" {
                 return Err(invalid(format!("UsernameAttributes {attribute} is not supported (email only)")));
@@ -268,7 +273,8 @@ impl UpdateUserPoolInput {
         let defaults = NewPool::with_defaults(&existing.name);
         let (password_policy, temporary_days) =
             password_policy(self.policies.as_ref().and_then(|p| p.password_policy.as_ref()), &defaults);
-        let mfa = self.mfa_configuration.as_deref().map(parse_mfa).transpose()?.unwrap_or(MfaConfiguration::Off);
+        let mfa =
+            self.mfa_configuration.as_deref().map(parse_mfa).transpose()?.unwrap_or(MfaConfiguration::Off);
         if mfa != MfaConfiguration::Off && !current.software_token_mfa && !current.sms_mfa {
             return Err(EngineError::InvalidUserPoolConfiguration(
                 "Enable an MFA method with SetUserPoolMfaConfig before turning MFA on".to_owned(),
@@ -477,8 +483,18 @@ impl ClientInput {
         let rotation = self.refresh_token_rotation;
         Ok(NewClient {
             id: existing.map(|client| client.id.clone()),
-            access_token_validity_secs: validity(self.access_token_validity, units.access_token.as_deref(), "hours", 3600)?,
-            id_token_validity_secs: validity(self.id_token_validity, units.id_token.as_deref(), "hours", 3600)?,
+            access_token_validity_secs: validity(
+                self.access_token_validity,
+                units.access_token.as_deref(),
+                "hours",
+                3600,
+            )?,
+            id_token_validity_secs: validity(
+                self.id_token_validity,
+                units.id_token.as_deref(),
+                "hours",
+                3600,
+            )?,
             refresh_token_validity_secs: validity(
                 self.refresh_token_validity,
                 units.refresh_token.as_deref(),
@@ -488,16 +504,24 @@ impl ClientInput {
             explicit_auth_flows: match self.explicit_auth_flows {
                 Some(flows) => flows.iter().map(|flow| flow_name(flow)).collect(),
                 // Cognito's default when the request names none.
-                None => ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"].map(str::to_owned).to_vec(),
+                None => ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"]
+                    .map(str::to_owned)
+                    .to_vec(),
             },
             prevent_user_existence_errors: match self.prevent_user_existence_errors.as_deref() {
                 None | Some("ENABLED") => true,
                 Some("LEGACY") => false,
-                Some(other) => return Err(invalid(format!("PreventUserExistenceErrors {other} is not ENABLED or LEGACY"))),
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "PreventUserExistenceErrors {other} is not ENABLED or LEGACY"
+                    )));
+                }
             },
             read_attributes: self.read_attributes.unwrap_or_default(),
             write_attributes: self.write_attributes.unwrap_or_default(),
-            refresh_token_rotation: rotation.as_ref().is_some_and(|r| r.feature.as_deref() == Some("ENABLED")),
+            refresh_token_rotation: rotation
+                .as_ref()
+                .is_some_and(|r| r.feature.as_deref() == Some("ENABLED")),
             rotation_grace_secs: rotation.and_then(|r| r.retry_grace_period_seconds).unwrap_or(0),
             ..defaults
         })

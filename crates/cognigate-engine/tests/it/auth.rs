@@ -444,7 +444,9 @@ async fn admin_set_and_reset_password() {
     f.engine.admin_set_user_password(&f.pool_id, "adm@example.com", "Set-by-admin-4", true).await.unwrap();
     assert!(f.login("adm@example.com", "Set-by-admin-4").await.unwrap().authentication_result.is_some());
     f.engine.admin_reset_user_password(&f.pool_id, "adm@example.com").await.unwrap();
-    assert_eq!(kind(f.login("adm@example.com", "Set-by-admin-4").await), "NotAuthorizedException");
+    // The right password learns that a reset is needed; a wrong one learns nothing.
+    assert_eq!(kind(f.login("adm@example.com", "Set-by-admin-4").await), "PasswordResetRequiredException");
+    assert_eq!(kind(f.login("adm@example.com", "Wrong-password-9").await), "NotAuthorizedException");
     let code = f.code_for("adm@example.com").await;
     f.engine
         .confirm_forgot_password(&f.client_id, None, "adm@example.com", &code, "After-reset-5")

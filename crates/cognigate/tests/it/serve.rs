@@ -22,9 +22,14 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_with(args, &[])
+}
+
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     let data = tempfile::tempdir().unwrap();
     let child = cognigate()
         .args(args)
+        .envs(env.iter().copied())
         .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
         .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
         .stdout(Stdio::piped())
@@ -161,12 +166,158 @@ fn outbox_lists_what_the_engine_sent() {
 }
 
 #[tokio::test]
-async fn serve_runs_the_selected_environment() {
-    let server = start(&["--env", "staging", "serve", "--listen", "127.0.0.1:0"]);
+async fn outbox_json_shows_a_code_sent_over_the_wire() {
+    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let client_id = server.lines[0].split("client id ").nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let body = serde_json::json!({
+        "ClientId": client_id, "Username": "outbox@example.com", "Password": "Correct-Horse-9",
+        "UserAttributes": [{ "Name": "email", "Value": "outbox@example.com" }],
+    });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/", server.url))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.SignUp")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    let (ok, stdout, stderr) = crate::run(
+        cognigate()
+            .args(["outbox", "--json", "--to", "outbox@example.com"])
+            .env("COGNIGATE_SERVICE__DATA_DIR", server._data.path())
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", server._data.path().display())),
+    );
+    assert!(ok, "{stderr}");
+    let messages: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(messages[0]["recipient"], "outbox@example.com");
+    assert_eq!(messages[0]["kind"], "sign_up_code", "{messages}");
+    assert!(messages[0]["body"].as_str().unwrap().chars().filter(char::is_ascii_digit).count() >= 6);
+}
+
+/// The `cognito` provider settings of both pools, pointed at another cognigate's wire endpoint.
+fn cognito_pools_at(url: &str, lines: &[String]) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID".to_owned(), "AKIDTEST".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "test-secret".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
+        ("COGNIGATE_SECRET_STAFF_CLIENT".to_owned(), "unused-by-a-client-without-secret".to_owned()),
+    ];
+    for kind in ["customer", "staff"] {
+        let line = lines.iter().find(|l| l.starts_with(&format!("{kind} pool: "))).unwrap();
+        let word_after = |label: &str| {
+            let rest = &line[line.find(label).unwrap() + label.len()..];
+            rest.split([',', ' ']).find(|w| !w.is_empty()).unwrap().to_owned()
+        };
+        let key = kind.to_uppercase();
+        env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__USER_POOL_ID"), word_after("pool id ")));
+        env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__CLIENT_ID"), word_after("client id ")));
+        env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__ENDPOINT"), url.to_owned()));
+    }
+    env
+}
+
+#[tokio::test]
+async fn serve_runs_staging_on_the_cognito_provider() {
+    // Staging's pools use the `cognito` provider; here it talks to a second cognigate's wire endpoint
+    // through the AWS SDK, exactly as it would talk to AWS.
+    let upstream = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let env = cognito_pools_at(&upstream.url, &upstream.lines);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = start_with(&["--env", "staging", "serve", "--listen", "127.0.0.1:0"], &env);
     let config: serde_json::Value =
         reqwest::get(format!("{}/config", server.url)).await.unwrap().json().await.unwrap();
     assert_eq!(config["environment"], "staging");
     assert_eq!(config["pools"]["staff"]["provider"], "cognito");
+    for kind in ["customer", "staff"] {
+        let line = server.lines.iter().find(|l| l.starts_with(&format!("{kind} pool: "))).unwrap();
+        assert!(line.contains("AWS Cognito") && line.contains(&upstream.url), "{line}");
+    }
+}
+
+#[test]
+fn staging_refuses_to_start_when_cognito_cannot_be_reached() {
+    let (ok, stdout, stderr) = crate::run(
+        cognigate()
+            .args(["--env", "staging", "serve", "--listen", "127.0.0.1:0"])
+            .env("COGNIGATE_STORE__URL", "sqlite://target/unused-staging.db")
+            .env("COGNIGATE_SERVICE__DATA_DIR", std::env::temp_dir().join("cognigate-unreachable"))
+            .env("COGNIGATE_SECRET_STAFF_CLIENT", "x")
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("COGNIGATE_POOLS__CUSTOMER__COGNITO__ENDPOINT", "http://127.0.0.1:9")
+            .env("COGNIGATE_POOLS__STAFF__COGNITO__ENDPOINT", "http://127.0.0.1:9"),
+    );
+    assert!(!ok, "{stdout}");
+    assert!(!stdout.contains("listening"), "{stdout}");
+    assert!(stderr.contains("cannot reach the Cognito user pool eu-west-1_StagCust1"), "{stderr}");
+    assert!(stderr.contains("staging refuses to start"), "{stderr}");
+}
+
+#[tokio::test]
+async fn dev_falls_back_to_the_engine_loudly_when_cognito_cannot_be_reached() {
+    let data = tempfile::tempdir().unwrap();
+    let output = cognigate()
+        .args(["dev", "--listen", "127.0.0.1:0"])
+        .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
+        .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("COGNIGATE_POOLS__CUSTOMER__PROVIDER", "cognito")
+        .env("COGNIGATE_POOLS__CUSTOMER__COGNITO__REGION", "eu-west-1")
+        .env("COGNIGATE_POOLS__CUSTOMER__COGNITO__USER_POOL_ID", "eu-west-1_Missing01")
+        .env("COGNIGATE_POOLS__CUSTOMER__COGNITO__CLIENT_ID", "missingclient")
+        .env("COGNIGATE_POOLS__CUSTOMER__COGNITO__ENDPOINT", "http://127.0.0.1:9")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server { child: output, url: String::new(), lines: Vec::new(), _data: data };
+    let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 && !line.starts_with("cognigate listening on ") {
+        server.lines.push(std::mem::take(&mut line));
+    }
+    assert!(line.starts_with("cognigate listening on "), "{:?}", server.lines);
+    assert!(
+        server.lines.iter().any(|l| l.starts_with("customer pool: embedded engine")),
+        "{:?}",
+        server.lines
+    );
+    let _ = server.child.kill();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("WARNING") && stderr.contains("FALLS BACK"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_wire_endpoint_answers_the_aws_json_protocol() {
+    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let client = reqwest::Client::new();
+    let call = |target: &str, body: &'static str| {
+        client
+            .post(format!("{}/", server.url))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{target}"))
+            .body(body)
+            .send()
+    };
+    let pools = call("ListUserPools", r#"{"MaxResults": 10}"#).await.unwrap();
+    assert_eq!(pools.status(), 200);
+    let pools: serde_json::Value = pools.json().await.unwrap();
+    assert_eq!(pools["UserPools"].as_array().unwrap().len(), 2, "{pools}");
+    let unknown = call("MakeCoffee", "{}").await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert_eq!(unknown.headers()["x-amzn-errortype"], "UnknownOperationException");
+    let malformed = call("SignUp", "{not json").await.unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body: serde_json::Value = malformed.json().await.unwrap();
+    assert_eq!(body["__type"], "SerializationException");
+    let missing = call("AdminGetUser", r#"{"UserPoolId": "local_nope"}"#).await.unwrap();
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["__type"], "InvalidParameterException", "{body}");
 }
 
 #[test]
