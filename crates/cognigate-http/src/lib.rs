@@ -162,9 +162,14 @@ async fn wire(State(state): State<AppState>, request: Request) -> Response {
             });
         }
     };
-    let answer =
-        cognigate_engine::wire::dispatch(&engine, &state.wire_access, &caller, header_text("x-amz-target"), &body)
-            .await;
+    let answer = cognigate_engine::wire::dispatch(
+        &engine,
+        &state.wire_access,
+        &caller,
+        header_text("x-amz-target"),
+        &body,
+    )
+    .await;
     wire_answer(answer)
 }
 

@@ -60,8 +60,12 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
 
     // --- Self-service, as an app client ---
 
-    async fn sign_up(&self, username: &str, password: &str, attributes: &Attributes)
-    -> ProviderResult<SignUpOutcome>;
+    async fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        attributes: &Attributes,
+    ) -> ProviderResult<SignUpOutcome>;
     async fn confirm_sign_up(&self, username: &str, code: &str) -> ProviderResult<()>;
     async fn resend_confirmation_code(&self, username: &str) -> ProviderResult<CodeDelivery>;
     /// USER_PASSWORD_AUTH: tokens, or the challenge that stands between the user and them.
@@ -76,10 +80,13 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     /// REFRESH_TOKEN_AUTH. `username` is the token owner's username (only needed for SECRET_HASH).
     async fn refresh(&self, refresh_token: &str, username: &str) -> ProviderResult<Tokens>;
     async fn forgot_password(&self, username: &str) -> ProviderResult<CodeDelivery>;
-    async fn confirm_forgot_password(&self, username: &str, code: &str, password: &str) -> ProviderResult<()>;
-    async fn change_password(&self, access_token: &str, previous: &str, proposed: &str) -> ProviderResult<()>;
+    async fn confirm_forgot_password(&self, username: &str, code: &str, password: &str)
+    -> ProviderResult<()>;
+    async fn change_password(&self, access_token: &str, previous: &str, proposed: &str)
+    -> ProviderResult<()>;
     async fn get_user(&self, access_token: &str) -> ProviderResult<UserRecord>;
-    async fn update_user_attributes(&self, access_token: &str, attributes: &Attributes) -> ProviderResult<()>;
+    async fn update_user_attributes(&self, access_token: &str, attributes: &Attributes)
+    -> ProviderResult<()>;
     async fn global_sign_out(&self, access_token: &str) -> ProviderResult<()>;
     async fn revoke_token(&self, refresh_token: &str) -> ProviderResult<()>;
     /// Starts TOTP enrolment for a signed-in user or inside an MFA_SETUP challenge.
@@ -105,13 +112,25 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     async fn admin_enable_user(&self, username: &str) -> ProviderResult<()>;
     async fn admin_confirm_sign_up(&self, username: &str) -> ProviderResult<()>;
     async fn admin_reset_user_password(&self, username: &str) -> ProviderResult<()>;
-    async fn admin_set_user_password(&self, username: &str, password: &str, permanent: bool)
-    -> ProviderResult<()>;
-    async fn admin_update_user_attributes(&self, username: &str, attributes: &Attributes) -> ProviderResult<()>;
+    async fn admin_set_user_password(
+        &self,
+        username: &str,
+        password: &str,
+        permanent: bool,
+    ) -> ProviderResult<()>;
+    async fn admin_update_user_attributes(
+        &self,
+        username: &str,
+        attributes: &Attributes,
+    ) -> ProviderResult<()>;
     async fn admin_user_global_sign_out(&self, username: &str) -> ProviderResult<()>;
     async fn admin_set_mfa_preference(&self, username: &str, totp: MfaSetting) -> ProviderResult<()>;
-    async fn create_group(&self, name: &str, description: Option<&str>, precedence: Option<i32>)
-    -> ProviderResult<()>;
+    async fn create_group(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        precedence: Option<i32>,
+    ) -> ProviderResult<()>;
     async fn list_groups(&self) -> ProviderResult<Vec<GroupRecord>>;
     async fn admin_add_user_to_group(&self, username: &str, group: &str) -> ProviderResult<()>;
     async fn admin_remove_user_from_group(&self, username: &str, group: &str) -> ProviderResult<()>;

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cognigate_engine::api::{Attribute, AuthResponse, AuthenticationResult, CodeDeliveryDetails, SignUpRequest};
+use cognigate_engine::api::{
+    Attribute, AuthResponse, AuthenticationResult, CodeDeliveryDetails, SignUpRequest,
+};
 use cognigate_engine::{Engine, EngineError, MessageAction, MfaPreference};
 
 use crate::*;
@@ -45,7 +47,11 @@ impl LocalProvider {
         self.client_secret.as_ref().map(|secret| secret_hash(secret.as_bytes(), username, self.client()))
     }
 
-    fn with_secret(&self, username: &str, mut parameters: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fn with_secret(
+        &self,
+        username: &str,
+        mut parameters: BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
         if let Some(hash) = self.secret_hash(username) {
             parameters.insert("SECRET_HASH".to_owned(), hash);
         }
@@ -162,8 +168,11 @@ impl IdentityProvider for LocalProvider {
 
     async fn resend_confirmation_code(&self, username: &str) -> ProviderResult<CodeDelivery> {
         let hash = self.secret_hash(username);
-        let details =
-            self.engine.resend_confirmation_code(self.client(), hash.as_deref(), username).await.map_err(error)?;
+        let details = self
+            .engine
+            .resend_confirmation_code(self.client(), hash.as_deref(), username)
+            .await
+            .map_err(error)?;
         Ok(delivery(details))
     }
 
@@ -175,7 +184,12 @@ impl IdentityProvider for LocalProvider {
                 ("PASSWORD".to_owned(), password.to_owned()),
             ]),
         );
-        step(self.engine.initiate_auth(self.client(), "USER_PASSWORD_AUTH", &parameters).await.map_err(error)?)
+        step(
+            self.engine
+                .initiate_auth(self.client(), "USER_PASSWORD_AUTH", &parameters)
+                .await
+                .map_err(error)?,
+        )
     }
 
     async fn respond_to_challenge(
@@ -196,10 +210,13 @@ impl IdentityProvider for LocalProvider {
     }
 
     async fn refresh(&self, refresh_token: &str, username: &str) -> ProviderResult<Tokens> {
-        let parameters =
-            self.with_secret(username, BTreeMap::from([("REFRESH_TOKEN".to_owned(), refresh_token.to_owned())]));
+        let parameters = self
+            .with_secret(username, BTreeMap::from([("REFRESH_TOKEN".to_owned(), refresh_token.to_owned())]));
         match step(
-            self.engine.initiate_auth(self.client(), "REFRESH_TOKEN_AUTH", &parameters).await.map_err(error)?,
+            self.engine
+                .initiate_auth(self.client(), "REFRESH_TOKEN_AUTH", &parameters)
+                .await
+                .map_err(error)?,
         )? {
             AuthStep::SignedIn(tokens) => Ok(tokens),
             AuthStep::Challenge(challenge) => Err(ProviderError::from_exception(
@@ -211,11 +228,17 @@ impl IdentityProvider for LocalProvider {
 
     async fn forgot_password(&self, username: &str) -> ProviderResult<CodeDelivery> {
         let hash = self.secret_hash(username);
-        let details = self.engine.forgot_password(self.client(), hash.as_deref(), username).await.map_err(error)?;
+        let details =
+            self.engine.forgot_password(self.client(), hash.as_deref(), username).await.map_err(error)?;
         Ok(delivery(details))
     }
 
-    async fn confirm_forgot_password(&self, username: &str, code: &str, password: &str) -> ProviderResult<()> {
+    async fn confirm_forgot_password(
+        &self,
+        username: &str,
+        code: &str,
+        password: &str,
+    ) -> ProviderResult<()> {
         let hash = self.secret_hash(username);
         self.engine
             .confirm_forgot_password(self.client(), hash.as_deref(), username, code, password)
@@ -223,7 +246,12 @@ impl IdentityProvider for LocalProvider {
             .map_err(error)
     }
 
-    async fn change_password(&self, access_token: &str, previous: &str, proposed: &str) -> ProviderResult<()> {
+    async fn change_password(
+        &self,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> ProviderResult<()> {
         self.engine.change_password(access_token, previous, proposed).await.map_err(error)
     }
 
@@ -231,7 +259,11 @@ impl IdentityProvider for LocalProvider {
         Ok(user(self.engine.get_user(access_token).await.map_err(error)?))
     }
 
-    async fn update_user_attributes(&self, access_token: &str, attributes: &Attributes) -> ProviderResult<()> {
+    async fn update_user_attributes(
+        &self,
+        access_token: &str,
+        attributes: &Attributes,
+    ) -> ProviderResult<()> {
         self.engine.update_user_attributes(access_token, &attribute_list(attributes)).await.map_err(error)?;
         Ok(())
     }
@@ -241,7 +273,10 @@ impl IdentityProvider for LocalProvider {
     }
 
     async fn revoke_token(&self, refresh_token: &str) -> ProviderResult<()> {
-        self.engine.revoke_token(self.client(), refresh_token, self.client_secret.as_deref()).await.map_err(error)
+        self.engine
+            .revoke_token(self.client(), refresh_token, self.client_secret.as_deref())
+            .await
+            .map_err(error)
     }
 
     async fn associate_software_token(&self, who: &Enrolment) -> ProviderResult<TotpSecret> {
@@ -313,7 +348,11 @@ impl IdentityProvider for LocalProvider {
         self.engine.admin_set_user_password(self.pool(), username, password, permanent).await.map_err(error)
     }
 
-    async fn admin_update_user_attributes(&self, username: &str, attributes: &Attributes) -> ProviderResult<()> {
+    async fn admin_update_user_attributes(
+        &self,
+        username: &str,
+        attributes: &Attributes,
+    ) -> ProviderResult<()> {
         self.engine
             .admin_update_user_attributes(self.pool(), username, &attribute_list(attributes))
             .await
@@ -337,7 +376,10 @@ impl IdentityProvider for LocalProvider {
         description: Option<&str>,
         precedence: Option<i32>,
     ) -> ProviderResult<()> {
-        self.engine.create_group(self.pool(), name, description, precedence.map(i64::from)).await.map_err(error)?;
+        self.engine
+            .create_group(self.pool(), name, description, precedence.map(i64::from))
+            .await
+            .map_err(error)?;
         Ok(())
     }
 
