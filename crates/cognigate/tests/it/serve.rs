@@ -213,6 +213,8 @@ fn cognito_pools_at(url: &str, lines: &[String]) -> Vec<(String, String)> {
         env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__USER_POOL_ID"), word_after("pool id ")));
         env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__CLIENT_ID"), word_after("client id ")));
         env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__ENDPOINT"), url.to_owned()));
+        // The engine's pool ids are `local_...`: its region is `local`.
+        env.push((format!("COGNIGATE_POOLS__{key}__COGNITO__REGION"), "local".to_owned()));
     }
     env
 }
