@@ -6,6 +6,7 @@
 //! still deviates (so the list cannot silently go stale) instead of weakening the scenario for everyone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
+#![allow(clippy::print_stdout, reason = "the suite prints its per-scenario report")]
 
 mod backends;
 mod scenarios;
