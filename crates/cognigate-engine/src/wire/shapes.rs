@@ -165,7 +165,9 @@ fn custom_attributes(
             "String" => false,
             "Number" => true,
             other => {
-                return Err(invalid(format!("AttributeDataType {other} is not supported (String or Number)")));
+                return Err(invalid(format!(
+                    "AttributeDataType {other} is not supported (String or Number)"
+                )));
             }
         };
         let strings = entry.string_attribute_constraints.as_ref();
