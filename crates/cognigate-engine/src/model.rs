@@ -175,8 +175,13 @@ pub struct User {
     pub pool_id: String,
     /// A UUID that never changes.
     pub sub: String,
-    /// As the user signs in; for email-username pools, the email as given.
+    /// Cognito's username. In a pool whose users sign in with their email (`UsernameAttributes = email`)
+    /// Cognito generates it — it equals the `sub` — and the email is the sign-in alias below.
     pub username: String,
+    /// The email an email-username pool's user signs in with (as given); `None` in other pools. Unique per
+    /// pool, case-insensitively: the store keys lookups on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_alias: Option<String>,
     /// Attributes by name (`email`, `email_verified`, `custom:company_name`, ...), `sub` excluded.
     pub attributes: BTreeMap<String, String>,
     pub status: UserStatus,
@@ -204,6 +209,22 @@ impl User {
     /// The case-insensitive key usernames are unique by.
     pub fn username_key(username: &str) -> String {
         username.trim().to_lowercase()
+    }
+
+    /// What the user signs in with: the alias (email) where there is one, else the username.
+    pub fn sign_in_name(&self) -> &str {
+        self.sign_in_alias.as_deref().unwrap_or(&self.username)
+    }
+
+    /// The unique key the store finds this user by (the sign-in name, case-insensitively).
+    pub fn lookup_key(&self) -> String {
+        Self::username_key(self.sign_in_name())
+    }
+
+    /// Whether `name` designates this user: the username, the sub, or the sign-in alias.
+    pub fn answers_to(&self, name: &str) -> bool {
+        let key = Self::username_key(name);
+        name == self.sub || key == Self::username_key(&self.username) || key == self.lookup_key()
     }
 
     pub fn attribute(&self, name: &str) -> Option<&str> {

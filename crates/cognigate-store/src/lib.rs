@@ -111,7 +111,7 @@ impl SqlStore {
     async fn write_user(&self, user: &User, insert: bool) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let json = to_json(user)?;
-        let key = User::username_key(&user.username);
+        let key = user.lookup_key();
         let result = if insert {
             sqlx::query("INSERT INTO users (pool_id, sub, username_key, data) VALUES ($1, $2, $3, $4)")
                 .bind(&user.pool_id)

@@ -293,9 +293,7 @@ impl Engine {
             return Err(expired());
         }
         let mut user = self.parts.store.get_user(&pool.id, &taken.sub).await?.ok_or_else(expired)?;
-        if username.is_some_and(|name| {
-            User::username_key(name) != User::username_key(&user.username) && name != user.sub
-        }) {
+        if username.is_some_and(|name| !user.answers_to(name)) {
             return Err(expired());
         }
         if !user.enabled {
@@ -439,12 +437,7 @@ impl Engine {
         }
         let user = self.parts.store.get_user(&record.pool_id, &record.sub).await?.ok_or_else(invalid)?;
         let name = username.unwrap_or(&user.username);
-        let hash_name = if name == user.sub || User::username_key(name) == User::username_key(&user.username)
-        {
-            name
-        } else {
-            ""
-        };
+        let hash_name = if user.answers_to(name) { name } else { "" };
         let computed;
         let secret_hash = match proof {
             ClientProof::SecretHash(hash) => hash,
@@ -570,7 +563,11 @@ impl Engine {
         access_token: Option<&str>,
         session: Option<&str>,
     ) -> Result<(String, Option<String>), EngineError> {
-        let (mut user, next_session) = self.user_for_mfa_setup(access_token, session).await?;
+        let (mut user, taken) = self.user_for_mfa_setup(access_token, session).await?;
+        let next_session = match taken {
+            Some(taken) => Some(self.renew_session(taken).await?),
+            None => None,
+        };
         let mut secret = [0u8; SECRET_LEN];
         self.parts.entropy.fill(&mut secret);
         user.mfa.totp_secret_sealed =
@@ -588,13 +585,23 @@ impl Engine {
         session: Option<&str>,
         code: &str,
     ) -> Result<Option<String>, EngineError> {
-        let (mut user, next_session) = self.user_for_mfa_setup(access_token, session).await?;
+        let (mut user, taken) = self.user_for_mfa_setup(access_token, session).await?;
         let pool = self.pool(&user.pool_id).await?;
-        match self.check_totp(&pool, &mut user, code).await {
-            Ok(()) => {}
-            Err(EngineError::CodeMismatch) => return Err(EngineError::EnableSoftwareTokenMfa),
-            Err(error) => return Err(error),
+        if let Err(error) = self.check_totp(&pool, &mut user, code).await {
+            // A mistyped code may be typed again within the session's life: the session goes back as it
+            // was (same id, same expiry). Failures still count toward the lockout.
+            if let Some(taken) = taken {
+                self.parts.store.put_session(&taken).await?;
+            }
+            return Err(match error {
+                EngineError::CodeMismatch => EngineError::EnableSoftwareTokenMfa,
+                other => other,
+            });
         }
+        let next_session = match taken {
+            Some(taken) => Some(self.renew_session(taken).await?),
+            None => None,
+        };
         user.mfa.totp_verified = true;
         user.mfa.totp_enabled = true;
         user.mfa.preferred = Some("SOFTWARE_TOKEN_MFA".to_owned());
@@ -608,7 +615,7 @@ impl Engine {
         &self,
         access_token: Option<&str>,
         session: Option<&str>,
-    ) -> Result<(User, Option<String>), EngineError> {
+    ) -> Result<(User, Option<ChallengeSession>), EngineError> {
         if let Some(token) = access_token {
             let (user, _) = self.user_from_access_token(token).await?;
             return Ok((user, None));
@@ -622,9 +629,14 @@ impl Engine {
             return Err(expired());
         }
         let user = self.parts.store.get_user(&taken.pool_id, &taken.sub).await?.ok_or_else(expired)?;
+        Ok((user, Some(taken)))
+    }
+
+    /// Puts a taken MFA_SETUP session back under a new opaque id (each step answers a fresh session).
+    async fn renew_session(&self, taken: ChallengeSession) -> Result<String, EngineError> {
         let renewed = new_opaque(self.parts.entropy.as_ref());
         self.parts.store.put_session(&ChallengeSession { id_hash: hash_opaque(&renewed), ..taken }).await?;
-        Ok((user, Some(renewed)))
+        Ok(renewed)
     }
 
     /// SetUserMFAPreference: turn TOTP or SMS on or off for oneself. Turning the last factor off is refused

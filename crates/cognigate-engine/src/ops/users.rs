@@ -131,8 +131,17 @@ impl Engine {
     }
 
     /// Finds a user by username (case-insensitively), or fails as Cognito does.
+    /// A user by sign-in name (the email in email-username pools), or by the generated username (the sub).
     pub(crate) async fn user_by_name(&self, pool: &UserPool, username: &str) -> Result<User, EngineError> {
-        self.parts.store.find_user(&pool.id, username).await?.ok_or(EngineError::UserNotFound)
+        if let Some(user) = self.parts.store.find_user(&pool.id, username).await? {
+            return Ok(user);
+        }
+        if uses_email_username(pool) && uuid::Uuid::parse_str(username).is_ok() {
+            if let Some(user) = self.parts.store.get_user(&pool.id, username).await? {
+                return Ok(user);
+            }
+        }
+        Err(EngineError::UserNotFound)
     }
 
     pub async fn sign_up(&self, request: SignUpRequest) -> Result<SignUpResponse, EngineError> {
@@ -171,10 +180,13 @@ impl Engine {
         attributes
             .insert("email_verified".to_owned(), if auto_confirm { "true" } else { "false" }.to_owned());
         let now = self.now();
+        let sub = uuid::Uuid::new_v4().to_string();
+        let (username, sign_in_alias) = generated_username(&pool, &sub, username);
         let user = User {
             pool_id: pool.id.clone(),
-            sub: uuid::Uuid::new_v4().to_string(),
+            sub,
             username,
+            sign_in_alias,
             attributes,
             status: if auto_confirm { UserStatus::Confirmed } else { UserStatus::Unconfirmed },
             enabled: true,
@@ -264,18 +276,28 @@ impl Engine {
             self.parts.store.delete_code(&pool.id, &user.sub, purpose).await?;
             return Err(EngineError::ExpiredCode);
         }
+        // An exhausted code stays refused (not deleted) until it expires or a new one is sent, so a client
+        // that retries on LimitExceeded (boto3 does) keeps getting the same answer.
+        if record.attempts >= MAX_CODE_ATTEMPTS {
+            return Err(EngineError::LimitExceeded);
+        }
         let expected = hash_code(&pool.id, &user.sub, purpose.as_str(), code);
         if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), record.code_hash.as_bytes())
             .is_err()
         {
             record.attempts += 1;
-            self.record_failure(pool, &user.sub).await?;
-            if record.attempts >= MAX_CODE_ATTEMPTS {
-                self.parts.store.delete_code(&pool.id, &user.sub, purpose).await?;
-                return Err(EngineError::LimitExceeded);
+            // An SMS code is a second factor: its failures count toward the sign-in lockout with the
+            // password's. Verification and reset codes do not: anyone can request one for any address, so
+            // counting them would let a stranger lock an owner out. Their own limit is the code's attempts.
+            if purpose == CodePurpose::SmsMfa {
+                self.record_failure(pool, &user.sub).await?;
             }
             self.parts.store.put_code(&record).await?;
-            return Err(EngineError::CodeMismatch);
+            return Err(if record.attempts >= MAX_CODE_ATTEMPTS {
+                EngineError::LimitExceeded
+            } else {
+                EngineError::CodeMismatch
+            });
         }
         self.parts.store.delete_code(&pool.id, &user.sub, purpose).await?;
         Ok(())
@@ -402,10 +424,13 @@ impl Engine {
         }
         let password = self.temporary_password(&pool, temporary_password)?;
         let now = self.now();
+        let sub = uuid::Uuid::new_v4().to_string();
+        let (username, sign_in_alias) = generated_username(&pool, &sub, username);
         let user = User {
             pool_id: pool.id.clone(),
-            sub: uuid::Uuid::new_v4().to_string(),
+            sub,
             username,
+            sign_in_alias,
             attributes,
             status: UserStatus::ForceChangePassword,
             enabled: true,
@@ -460,7 +485,9 @@ impl Engine {
         };
         let body = format!(
             "You have been invited to {}.\n\nUsername: {}\nTemporary password: {password}\n\nSign in and choose your own password within {} days.\n",
-            pool.name, user.username, pool.temporary_password_validity_days
+            pool.name,
+            user.sign_in_name(),
+            pool.temporary_password_validity_days
         );
         self.send(&pool.id, email, "invitation", &format!("Your {} account", pool.name), body).await
     }
@@ -730,8 +757,8 @@ impl Engine {
             return Err(EngineError::ExpiredCode);
         };
         self.check_code(&pool, &user, CodePurpose::VerifyEmail, code).await?;
-        if pool.username_attributes.iter().any(|a| a == "email") {
-            user.username.clone_from(&email);
+        if uses_email_username(&pool) {
+            user.sign_in_alias = Some(email.clone());
         }
         user.attributes.insert("email".to_owned(), email);
         user.attributes.insert("email_verified".to_owned(), "true".to_owned());
@@ -772,7 +799,7 @@ impl Engine {
                         "An account with the given email already exists.".to_owned(),
                     ));
                 }
-                user.username = email.clone();
+                user.sign_in_alias = Some(email.clone());
             }
             if !changes.contains_key("email_verified") {
                 user.attributes.insert("email_verified".to_owned(), "false".to_owned());
@@ -864,6 +891,17 @@ fn check_custom(name: &str, rule: &CustomAttributeRule, value: &str) -> Result<(
 }
 
 /// A user as AdminGetUser and ListUsers show them (all attributes, `sub` first).
+/// Whether the pool's users sign in with their email, Cognito generating their usernames.
+fn uses_email_username(pool: &UserPool) -> bool {
+    pool.username_attributes.iter().any(|a| a == "email")
+}
+
+/// The username and sign-in alias of a new user: in an email-username pool Cognito generates the username
+/// (the sub) and the email given becomes the alias; elsewhere the username is the one given.
+fn generated_username(pool: &UserPool, sub: &str, given: String) -> (String, Option<String>) {
+    if uses_email_username(pool) { (sub.to_owned(), Some(given)) } else { (given, None) }
+}
+
 pub(crate) fn describe(user: &User) -> UserDescription {
     let mut attributes = vec![Attribute { name: "sub".to_owned(), value: user.sub.clone() }];
     attributes.extend(

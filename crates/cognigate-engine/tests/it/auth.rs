@@ -532,3 +532,29 @@ async fn a_new_email_counts_only_once_verified() {
     let me = f.engine.admin_get_user(&f.pool_id, "new@example.com").await.unwrap();
     assert!(me.attributes.iter().any(|a| a.name == "email_verified" && a.value == "true"));
 }
+
+#[tokio::test]
+async fn guessing_reset_codes_ends_the_code_but_never_locks_the_owner_out() {
+    let f = Fixture::new().await;
+    f.confirmed_user("guess@example.com").await;
+    f.engine.forgot_password(&f.client_id, None, "guess@example.com").await.unwrap();
+    let right = f.code_for("guess@example.com").await;
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let result = f
+            .engine
+            .confirm_forgot_password(&f.client_id, None, "guess@example.com", wrong, "Stolen-pass-9")
+            .await;
+        answers.push(kind(result));
+    }
+    assert_eq!(answers[..4], ["CodeMismatchException"; 4]);
+    assert_eq!(answers[4], "LimitExceededException");
+    // The code is dead, even the right one; the owner's password still signs in.
+    let after = f
+        .engine
+        .confirm_forgot_password(&f.client_id, None, "guess@example.com", &right, "Stolen-pass-9")
+        .await;
+    assert_eq!(kind(after), "LimitExceededException");
+    assert!(f.login("guess@example.com", PASSWORD).await.unwrap().authentication_result.is_some());
+}

@@ -128,12 +128,14 @@ async fn required_mfa_forces_setup_and_cannot_be_turned_off() {
     assert_eq!(challenge.challenge_name.as_deref(), Some("MFA_SETUP"));
     let (secret, session) =
         f.engine.associate_software_token(None, challenge.session.as_deref()).await.unwrap();
-    let session = f
-        .engine
-        .verify_software_token(None, session.as_deref(), &code_at(&secret, now(&f)))
-        .await
-        .unwrap()
-        .unwrap();
+    // A mistyped first code can be typed again in the same session.
+    let right = code_at(&secret, now(&f));
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    assert_eq!(
+        kind(f.engine.verify_software_token(None, session.as_deref(), wrong).await),
+        "EnableSoftwareTokenMFAException"
+    );
+    let session = f.engine.verify_software_token(None, session.as_deref(), &right).await.unwrap().unwrap();
     let responses = BTreeMap::from([("USERNAME".to_owned(), "staff@example.com".to_owned())]);
     let done =
         f.engine.respond_to_auth_challenge(&f.client_id, "MFA_SETUP", &session, &responses).await.unwrap();

@@ -56,6 +56,7 @@ fn user(pool_id: &str, sub: &str, email: &str) -> User {
         pool_id: pool_id.to_owned(),
         sub: sub.to_owned(),
         username: email.to_owned(),
+        sign_in_alias: None,
         attributes: BTreeMap::from([
             ("email".to_owned(), email.to_owned()),
             ("email_verified".to_owned(), "true".to_owned()),
