@@ -322,10 +322,13 @@ impl Store for SqlStore {
                 let low = value_key(&filter.attribute, &filter.value);
                 let query = if filter.prefix {
                     // A byte range: everything that starts with `low` sorts between it and `low` + U+10FFFF.
+                    // `a.sub || ''` keeps the planner off the primary key (which is in `sub` order and would
+                    // scan the whole pool to avoid a sort): the value index finds the matches, then only
+                    // those are sorted. Both dialects read it the same way.
                     sqlx::query(
                         "SELECT u.data, u.sub FROM user_attributes a JOIN users u ON u.pool_id = a.pool_id AND u.sub = a.sub \
-                         WHERE a.pool_id = $1 AND a.name = $2 AND a.value_key >= $3 AND a.value_key < $4 AND a.sub > $5 \
-                         ORDER BY a.sub LIMIT $6",
+                         WHERE a.pool_id = $1 AND a.name = $2 AND a.value_key >= $3 AND a.value_key < $4 \
+                         AND a.sub || '' > $5 ORDER BY a.sub || '' LIMIT $6",
                     )
                     .bind(pool_id)
                     .bind(&filter.attribute)
