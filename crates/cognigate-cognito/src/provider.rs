@@ -13,28 +13,43 @@ use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ChallengeNameType, DeliveryMediumType, MessageActionType, VerifySoftwareTokenResponseType,
 };
 use cognigate_provider::{
-    Attributes, AuthStep, ChallengeAnswer, CodeDelivery, Enrolment, GroupRecord, IdentityProvider,
-    MfaSetting, PoolSummary, ProviderError, ProviderInfo, ProviderResult, SignUpOutcome, Tokens, TotpSecret,
-    UserPage, UserRecord, secret_hash,
+    Attributes, AuthStep, ChallengeAnswer, ClientSecret, CodeDelivery, Enrolment, GroupRecord,
+    IdentityProvider, MfaSetting, PoolSummary, ProviderError, ProviderInfo, ProviderResult, SignUpOutcome,
+    Tokens, TotpSecret, UserPage, UserRecord,
 };
 
 use crate::convert;
 use crate::errors::{incomplete, provider_error};
 use crate::settings::{CognitoSettings, build_client, load_sdk_config};
 
+/// The admin operations addressed by pool and username that answer nothing: one shape, written once.
+macro_rules! pool_user_call {
+    ($provider:ident . $operation:ident ( $username:expr )) => {
+        $provider
+            .client
+            .$operation()
+            .user_pool_id($provider.pool())
+            .username($username)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| $provider.error(e))
+    };
+}
+
 /// One pool and app client on AWS Cognito, or on a Cognito-compatible endpoint, as an [`IdentityProvider`].
 #[derive(Clone)]
 pub struct CognitoProvider {
     client: Client,
     info: ProviderInfo,
-    client_secret: Option<String>,
+    client_secret: ClientSecret,
 }
 
 impl std::fmt::Debug for CognitoProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CognitoProvider")
             .field("info", &self.info)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("client_secret", &self.client_secret)
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +74,7 @@ impl CognitoProvider {
             region: settings.region,
             endpoint: settings.endpoint,
         };
-        Self { client, info, client_secret: settings.client_secret }
+        Self { client, info, client_secret: ClientSecret::new(settings.client_secret) }
     }
 
     fn pool(&self) -> &str {
@@ -71,7 +86,7 @@ impl CognitoProvider {
     }
 
     fn secret_hash(&self, username: &str) -> Option<String> {
-        self.client_secret.as_ref().map(|secret| secret_hash(secret.as_bytes(), username, self.app_client()))
+        self.client_secret.hash_for(username, self.app_client())
     }
 
     fn with_secret(
@@ -79,9 +94,7 @@ impl CognitoProvider {
         username: &str,
         mut parameters: HashMap<String, String>,
     ) -> HashMap<String, String> {
-        if let Some(hash) = self.secret_hash(username) {
-            parameters.insert("SECRET_HASH".to_owned(), hash);
-        }
+        self.client_secret.add_to(username, self.app_client(), &mut parameters);
         parameters
     }
 
@@ -343,7 +356,7 @@ impl IdentityProvider for CognitoProvider {
             .revoke_token()
             .token(refresh_token)
             .client_id(self.app_client())
-            .set_client_secret(self.client_secret.clone())
+            .set_client_secret(self.client_secret.value().map(str::to_owned))
             .send()
             .await
             .map_err(|e| self.error(e))?;
@@ -431,58 +444,23 @@ impl IdentityProvider for CognitoProvider {
     }
 
     async fn admin_delete_user(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_delete_user()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_delete_user(username))
     }
 
     async fn admin_disable_user(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_disable_user()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_disable_user(username))
     }
 
     async fn admin_enable_user(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_enable_user()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_enable_user(username))
     }
 
     async fn admin_confirm_sign_up(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_confirm_sign_up()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_confirm_sign_up(username))
     }
 
     async fn admin_reset_user_password(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_reset_user_password()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_reset_user_password(username))
     }
 
     async fn admin_set_user_password(
@@ -520,14 +498,7 @@ impl IdentityProvider for CognitoProvider {
     }
 
     async fn admin_user_global_sign_out(&self, username: &str) -> ProviderResult<()> {
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(self.pool())
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(())
+        pool_user_call!(self.admin_user_global_sign_out(username))
     }
 
     async fn admin_set_mfa_preference(&self, username: &str, totp: MfaSetting) -> ProviderResult<()> {
@@ -723,7 +694,7 @@ mod tests {
         assert_eq!(without.secret_hash("alice"), None);
         assert_eq!(without.with_secret("alice", HashMap::new()).len(), 0);
         let with = CognitoProvider::with_sdk_config(settings(Some("s3cr3t")), &sdk);
-        let expected = secret_hash(b"s3cr3t", "alice", "client");
+        let expected = cognigate_provider::secret_hash(b"s3cr3t", "alice", "client");
         assert_eq!(with.secret_hash("alice").as_deref(), Some(expected.as_str()));
         assert_eq!(with.with_secret("alice", HashMap::new()).get("SECRET_HASH"), Some(&expected));
     }

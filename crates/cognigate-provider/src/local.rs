@@ -20,7 +20,7 @@ use crate::*;
 pub struct LocalProvider {
     engine: Arc<Engine>,
     info: ProviderInfo,
-    client_secret: Option<String>,
+    secret: ClientSecret,
 }
 
 impl LocalProvider {
@@ -32,7 +32,7 @@ impl LocalProvider {
             region: pool_id.split('_').next().unwrap_or("local").to_owned(),
             endpoint: None,
         };
-        Self { engine, info, client_secret }
+        Self { engine, info, secret: ClientSecret::new(client_secret) }
     }
 
     fn pool(&self) -> &str {
@@ -44,7 +44,7 @@ impl LocalProvider {
     }
 
     fn secret_hash(&self, username: &str) -> Option<String> {
-        self.client_secret.as_ref().map(|secret| secret_hash(secret.as_bytes(), username, self.client()))
+        self.secret.hash_for(username, self.client())
     }
 
     fn with_secret(
@@ -52,9 +52,7 @@ impl LocalProvider {
         username: &str,
         mut parameters: BTreeMap<String, String>,
     ) -> BTreeMap<String, String> {
-        if let Some(hash) = self.secret_hash(username) {
-            parameters.insert("SECRET_HASH".to_owned(), hash);
-        }
+        self.secret.add_to(username, self.client(), &mut parameters);
         parameters
     }
 }
@@ -273,10 +271,7 @@ impl IdentityProvider for LocalProvider {
     }
 
     async fn revoke_token(&self, refresh_token: &str) -> ProviderResult<()> {
-        self.engine
-            .revoke_token(self.client(), refresh_token, self.client_secret.as_deref())
-            .await
-            .map_err(error)
+        self.engine.revoke_token(self.client(), refresh_token, self.secret.value()).await.map_err(error)
     }
 
     async fn associate_software_token(&self, who: &Enrolment) -> ProviderResult<TotpSecret> {

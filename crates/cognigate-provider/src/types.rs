@@ -215,3 +215,37 @@ pub struct GroupRecord {
     pub description: Option<String>,
     pub precedence: Option<i32>,
 }
+
+/// An app client's secret, when it has one, and the SECRET_HASH Cognito asks for with it
+/// (Base64(HMAC-SHA256(secret, username + client id))). Both providers sign their calls with this.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientSecret(Option<String>);
+
+impl ClientSecret {
+    pub fn new(secret: Option<String>) -> Self {
+        Self(secret)
+    }
+
+    /// The secret itself (RevokeToken and GetTokensFromRefreshToken send it as `ClientSecret`).
+    pub fn value(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// The SECRET_HASH for `username`, or `None` for a public client.
+    pub fn hash_for(&self, username: &str, client_id: &str) -> Option<String> {
+        self.0.as_ref().map(|secret| crate::secret_hash(secret.as_bytes(), username, client_id))
+    }
+
+    /// Adds `SECRET_HASH` to auth parameters or challenge responses when the client has a secret.
+    pub fn add_to<M: Extend<(String, String)>>(&self, username: &str, client_id: &str, parameters: &mut M) {
+        if let Some(hash) = self.hash_for(username, client_id) {
+            parameters.extend([("SECRET_HASH".to_owned(), hash)]);
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "ClientSecret(<redacted>)" } else { "ClientSecret(none)" })
+    }
+}

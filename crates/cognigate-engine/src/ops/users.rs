@@ -136,10 +136,11 @@ impl Engine {
         if let Some(user) = self.parts.store.find_user(&pool.id, username).await? {
             return Ok(user);
         }
-        if uses_email_username(pool) && uuid::Uuid::parse_str(username).is_ok() {
-            if let Some(user) = self.parts.store.get_user(&pool.id, username).await? {
-                return Ok(user);
-            }
+        if uses_email_username(pool)
+            && uuid::Uuid::parse_str(username).is_ok()
+            && let Some(user) = self.parts.store.get_user(&pool.id, username).await?
+        {
+            return Ok(user);
         }
         Err(EngineError::UserNotFound)
     }
