@@ -125,8 +125,9 @@ pub struct EngineConfig {
 #[serde(deny_unknown_fields)]
 pub struct WireConfig {
     /// AWS access key ids allowed to call administrative operations, read from the SigV4 `Credential` of
-    /// each request. Empty (the default): administrative operations are open to loopback callers only. The
-    /// signature is not verified — the engine knows no secret keys — so keep the port off untrusted networks.
+    /// each request. Empty (the default): in dev, administrative operations are open to loopback callers
+    /// only; in staging and prod, to nobody. The signature is not verified — the engine knows no secret
+    /// keys — so keep the port off untrusted networks.
     #[serde(default)]
     pub admin_access_keys: Vec<String>,
 }

@@ -177,6 +177,7 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         let readiness = Readiness::default();
         let wire_access = cognigate_engine::wire::WireAccess {
             admin_access_keys: config.engine.wire.admin_access_keys.clone(),
+            loopback_admin: environment == Environment::Dev,
         };
         let local_pools =
             parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
@@ -192,10 +193,10 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         println!(
             "Cognito wire endpoint: http://{bound}/ (any AWS SDK or the AWS CLI with --endpoint-url; \
              admin operations {})",
-            if state.wire_access.admin_access_keys.is_empty() {
-                "from loopback only"
-            } else {
-                "for the configured access keys only"
+            match (state.wire_access.admin_access_keys.is_empty(), state.wire_access.loopback_admin) {
+                (false, _) => "for the configured access keys only",
+                (true, true) => "from loopback only",
+                (true, false) => "refused: no engine.wire.admin_access_keys outside dev",
             }
         );
         // This line gives the address, so scripts and tests can find a port-0 server.

@@ -87,7 +87,10 @@ impl Backend {
             readiness: cognigate_http::Readiness::default(),
             engine: Some(engine),
             local_pools: Vec::new(),
-            wire_access: Default::default(),
+            wire_access: cognigate_engine::wire::WireAccess {
+                admin_access_keys: Vec::new(),
+                loopback_admin: true,
+            },
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(cognigate_http::serve(listener, state, async move {

@@ -13,9 +13,10 @@
 //!
 //! Who may call what: the client-side operations (SignUp, InitiateAuth, GetUser, ...) are open, as on AWS,
 //! where they need no IAM credentials. The administrative ones (Admin*, pools, clients, groups, ListUsers)
-//! need IAM on AWS; here they are open to callers on the loopback interface, or — when
+//! need IAM on AWS; here, in dev, they are open to callers on the loopback interface, or — when
 //! `engine.wire.admin_access_keys` is set — only to requests whose SigV4 `Credential` names one of those access
-//! key ids. The signature itself is not verified (the engine knows no secret keys), so this is a guard
+//! key ids. Outside dev the loopback rule does not apply (a reverse proxy on the same host would make every
+//! caller look local): only the listed keys may administer, and with none listed nobody may. The signature itself is not verified (the engine knows no secret keys), so this is a guard
 //! against mistakes and strangers on the network, not a substitute for network isolation.
 
 mod shapes;
@@ -58,14 +59,16 @@ impl Caller {
 #[derive(Debug, Clone, Default)]
 pub struct WireAccess {
     /// When non-empty, administrative operations need one of these access key ids; otherwise they are open
-    /// to loopback callers only.
+    /// to loopback callers only, and only when `loopback_admin` is set.
     pub admin_access_keys: Vec<String>,
+    /// Whether loopback callers may administer without a listed key (dev only).
+    pub loopback_admin: bool,
 }
 
 impl WireAccess {
     fn allows_admin(&self, caller: &Caller) -> bool {
         if self.admin_access_keys.is_empty() {
-            return caller.loopback;
+            return self.loopback_admin && caller.loopback;
         }
         caller
             .access_key
@@ -196,7 +199,7 @@ pub async fn dispatch(
         return WireResponse::error(
             400,
             "NotAuthorizedException",
-            "Administrative operations are open to loopback callers or to the configured access keys only",
+            "Administrative operations need a configured access key (engine.wire.admin_access_keys), or a loopback caller in dev",
         );
     }
     match call(engine, operation, body).await {

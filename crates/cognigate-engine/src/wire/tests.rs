@@ -13,12 +13,14 @@ fn access_key_is_read_from_a_sigv4_header() {
 
 #[test]
 fn admin_operations_need_loopback_or_a_listed_key() {
-    let open = WireAccess::default();
+    let open = WireAccess { admin_access_keys: Vec::new(), loopback_admin: true };
     let loopback = Caller { loopback: true, access_key: None };
     let remote = Caller { loopback: false, access_key: Some("AKID1".into()) };
     assert!(open.allows_admin(&loopback));
     assert!(!open.allows_admin(&remote));
-    let keyed = WireAccess { admin_access_keys: vec!["AKID1".into()] };
+    let outside_dev = WireAccess::default();
+    assert!(!outside_dev.allows_admin(&loopback), "outside dev, loopback alone is not enough");
+    let keyed = WireAccess { admin_access_keys: vec!["AKID1".into()], loopback_admin: true };
     assert!(keyed.allows_admin(&remote));
     assert!(!keyed.allows_admin(&loopback), "a key list applies on loopback too");
     assert!(is_admin("AdminGetUser") && is_admin("ListUsers") && is_admin("CreateUserPool"));

@@ -235,6 +235,22 @@ async fn serve_runs_staging_on_the_cognito_provider() {
         let line = server.lines.iter().find(|l| l.starts_with(&format!("{kind} pool: "))).unwrap();
         assert!(line.contains("AWS Cognito") && line.contains(&upstream.url), "{line}");
     }
+    // Outside dev, being on loopback is not enough to administer the engine over the wire (a reverse proxy
+    // on the same host would make every caller look local); the dev upstream allows it.
+    for (url, allowed) in [(&server.url, false), (&upstream.url, true)] {
+        let answer = reqwest::Client::new()
+            .post(format!("{url}/"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "AWSCognitoIdentityProviderService.ListUserPools")
+            .body(r#"{"MaxResults": 10}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status() == 200, allowed, "{url}");
+        if !allowed {
+            assert_eq!(answer.headers()["x-amzn-errortype"], "NotAuthorizedException");
+        }
+    }
 }
 
 #[test]
