@@ -262,7 +262,8 @@ impl Engine {
         self.send_code(pool, user, message).await
     }
 
-    /// Checks a one-time code: single use, expiring, with limited attempts that also count toward lockout.
+    /// Checks a one-time code: single use, expiring, with limited attempts; only SMS MFA failures also count
+    /// toward the sign-in lockout.
     pub(crate) async fn check_code(
         &self,
         pool: &UserPool,

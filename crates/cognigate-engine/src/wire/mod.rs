@@ -330,7 +330,7 @@ async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {
         // ----- sign-up and confirmation -----
         "SignUp" => {
             let request: SignUpRequest = input(body)?;
-            Ok(serde_json::to_value(engine.sign_up(request).await?).unwrap_or_default())
+            Ok(json!(engine.sign_up(request).await?))
         }
         "ConfirmSignUp" => {
             let r: ConfirmInput = input(body)?;

@@ -820,7 +820,7 @@ pub(super) struct SoftwareTokenInput {
 
 /// InitiateAuth's and RespondToAuthChallenge's answer; Cognito always sends `ChallengeParameters`.
 pub(super) fn auth_json(response: AuthResponse) -> Value {
-    let mut value = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    let mut value = json!(response);
     if let Some(map) = value.as_object_mut() {
         map.entry("ChallengeParameters").or_insert_with(|| json!({}));
     }
