@@ -7,10 +7,12 @@
 //!   types so the HTTP API, the console, gateway mode and the Lambda authorizer ask the same question.
 //! - [`claims`]: the role, tier, team and permission claims a token carries (pre-token-generation).
 //! - [`errors`]: the stable error codes clients branch on, and the one mapping from Cognito's exceptions.
+//! - [`onboarding`]: the states an account passes between sign-up and full use, and what each allows.
 
 pub mod access;
 pub mod authz;
 pub mod claims;
 pub mod errors;
+pub mod onboarding;
 
 pub use cognigate_config::PoolKind;

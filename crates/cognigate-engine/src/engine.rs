@@ -125,6 +125,11 @@ impl Engine {
         self.revocations.revoke_subject_until(sub, u64::try_from(before_secs.saturating_sub(1)).unwrap_or(0));
     }
 
+    /// How many password hashes the engine has computed.
+    pub fn password_hashes(&self) -> u64 {
+        self.parts.hasher.hashes_computed()
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.parts.store
     }

@@ -53,6 +53,8 @@ pub struct PasswordHasher {
     params: HashParams,
     jobs: SyncSender<Job>,
     dummy: Arc<String>,
+    /// Hashes computed so far: how tests prove that an unknown user costs what a wrong password costs.
+    computed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Runs jobs until every sender is gone.
@@ -145,7 +147,12 @@ impl PasswordHasher {
                 .spawn(move || worker(receiver))
                 .map_err(|error| EngineError::Internal(format!("cannot start a hashing thread: {error}")))?;
         }
-        Ok(Self { params, jobs, dummy: Arc::new(encode(params, &salt, &dummy_hash)) })
+        Ok(Self {
+            params,
+            jobs,
+            dummy: Arc::new(encode(params, &salt, &dummy_hash)),
+            computed: Arc::default(),
+        })
     }
 
     /// Computes one raw hash on the pool.
@@ -155,6 +162,7 @@ impl PasswordHasher {
         password: &[u8],
         salt: Vec<u8>,
     ) -> Result<[u8; OUTPUT_LEN], EngineError> {
+        self.computed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         let job = Job { params, password: Zeroizing::new(password.to_vec()), salt, reply };
         // A full queue means the pool is saturated: wait for room without blocking the runtime.
@@ -179,6 +187,11 @@ impl PasswordHasher {
 
     pub fn params(&self) -> HashParams {
         self.params
+    }
+
+    /// How many hashes this hasher has computed (verifications included).
+    pub fn hashes_computed(&self) -> u64 {
+        self.computed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Hashes a new password into a PHC string.

@@ -5,6 +5,7 @@
 //! functions of the configuration, so their output is stable: the same file gives the same bytes, which is
 //! what lets CI fail when the committed docs fall behind the configuration.
 
+mod flows;
 mod markdown;
 mod reference;
 mod roles;
@@ -12,6 +13,7 @@ mod roles;
 use cognigate_config::{Config, Environment};
 use cognigate_policy::Authorizer;
 
+pub use flows::flows_page;
 pub use reference::{ConfigKey, config_keys};
 
 /// A generated file: where it goes (relative to the output directory) and what it holds.
@@ -46,13 +48,17 @@ pub fn export(config: &Config, authorizer: &Authorizer) -> Result<Vec<Artefact>,
 }
 
 /// The pages of `docs/`. `environments` holds the configuration as loaded for each environment (for the
-/// per-environment tables); the first is the one the other pages describe.
+/// per-environment tables); the first is the one the other pages describe (the auth flows are drawn from it).
 pub fn docs(environments: &[(Environment, Config)], authorizer: &Authorizer) -> Vec<Artefact> {
-    vec![
+    let mut pages = vec![
         Artefact::new("README.md", markdown::docs_index()),
         Artefact::new("permissions.md", markdown::permissions_page(authorizer)),
         Artefact::new("roles.md", markdown::roles_page(authorizer)),
         Artefact::new("environment.md", markdown::environment_page()),
         Artefact::new("configuration.md", markdown::configuration_page(environments)),
-    ]
+    ];
+    if let Some((environment, config)) = environments.first() {
+        pages.push(Artefact::new("flows.md", flows::flows_page(*environment, config)));
+    }
+    pages
 }

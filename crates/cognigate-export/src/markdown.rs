@@ -1,5 +1,5 @@
 //! The Markdown pages: the permissions matrix, roles, the environment-variable table and the configuration
-//! reference.
+//! reference, and the helpers every page shares (the auth flows page, `flows.rs`, uses them too).
 
 use std::fmt::Write as _;
 
@@ -10,16 +10,17 @@ use cognigate_domain::authz::{
 };
 use cognigate_policy::Authorizer;
 use cognigate_policy::catalogue::rules;
+use serde::Serialize;
 
 use crate::reference::config_keys;
 
-const GENERATED: &str = "<!-- Generated from cognigate.toml by `cognigate docs`. Do not edit: edit the configuration and regenerate. -->\n\n";
+pub(crate) const GENERATED: &str = "<!-- Generated from cognigate.toml by `cognigate docs`. Do not edit: edit the configuration and regenerate. -->\n\n";
 
 fn cell(allowed: bool) -> &'static str {
     if allowed { "✅" } else { "—" }
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
@@ -31,6 +32,7 @@ pub fn docs_index() -> String {
     out.push_str("- [roles.md](roles.md): each role and tier, what it inherits and what it ends up with.\n");
     out.push_str("- [environment.md](environment.md): every `COGNIGATE_*` environment variable.\n");
     out.push_str("- [configuration.md](configuration.md): every configuration key, and the settings of each environment.\n");
+    out.push_str("- [flows.md](flows.md): the auth flows of each pool as sequence diagrams: registration, sign-in with and without MFA, invitations, TOTP enrolment, refresh, password reset and sign-out everywhere.\n");
     out
 }
 
@@ -267,7 +269,7 @@ fn settings_summary(config: &Config) -> Vec<(String, String)> {
         };
         let tokens = &settings.tokens;
         rows.push((format!("`pools.{pool}.provider`"), provider));
-        rows.push((format!("`pools.{pool}.mfa.mode`"), format!("{:?}", settings.mfa.mode).to_lowercase()));
+        rows.push((format!("`pools.{pool}.mfa.mode`"), toml_name(&settings.mfa.mode)));
         rows.push((
             format!("`pools.{pool}.tokens` (access / id / refresh)"),
             format!("{} / {} / {}", tokens.access, tokens.id, tokens.refresh),
@@ -277,7 +279,15 @@ fn settings_summary(config: &Config) -> Vec<(String, String)> {
     rows
 }
 
-fn capitalize(text: &str) -> String {
+/// How the configuration file spells a value of one of its enums (`optional`, `admin_only`, `approval`...).
+pub(crate) fn toml_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }

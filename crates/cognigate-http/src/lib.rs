@@ -4,7 +4,12 @@
 //! The service answers liveness (`/healthz`), readiness (`/readyz`), shows the configuration it loaded
 //! (`/config`), speaks Cognito's wire protocol for the embedded engine (`POST /`, see
 //! `cognigate_engine::wire`), and publishes each engine pool's keys (`/<pool id>/.well-known/jwks.json`) and
-//! OpenID discovery document; the auth API, the admin API and the console mount here as they arrive.
+//! OpenID discovery document. The auth API (`/auth/{pool}/*`, `/webhooks/billing`, in [`auth`]) is
+//! described by the OpenAPI document at `/openapi.json`, built from the same route list as the router.
+//! Every request gets a request id (`x-request-id`, propagated when the caller sent one), a tracing span
+//! and a latency observation at `/metrics`.
+
+pub mod auth;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +38,8 @@ pub struct AppState {
     pub local_pools: Vec<(PoolKind, String, String)>,
     /// Who may call the wire protocol's administrative operations.
     pub wire_access: cognigate_engine::wire::WireAccess,
+    /// The auth API, when the binary built it.
+    pub auth: Option<Arc<auth::AuthApi>>,
 }
 
 /// Whether the service should receive traffic. It starts not ready, becomes ready once everything it needs
@@ -50,17 +57,117 @@ impl Readiness {
     }
 }
 
+/// The OpenAPI document of the whole HTTP API: the auth routes with their schemas, and the operational ones.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "cognigate", description = "Authentication and authorization for customers and staff."),
+    paths(healthz, readyz, metrics),
+    components(schemas(auth::ErrorBody)),
+    modifiers(&BearerScheme),
+    tags((name = "auth", description = "Sign-up, sign-in, tokens and passwords, per pool"),
+         (name = "mfa", description = "TOTP enrolment"),
+         (name = "billing", description = "The billing provider's webhook"),
+         (name = "operations", description = "Health, readiness and metrics")),
+)]
+struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The documented routes and the document describing them, built from one list.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    let (router, document) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .split_for_parts();
+    (router, document)
+}
+
+/// The OpenAPI document served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
 /// The whole router; tests call it directly, the server serves it.
 pub fn router(state: AppState) -> Router {
+    let (documented, document) = documented();
+    let document = Arc::new(document);
+    let observed = state.auth.as_ref().map(|api| api.metrics.clone());
     Router::new()
         .route("/", post(wire))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/config", get(config_view))
+        .route("/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
+        .merge(documented)
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(move |request, next| observe(observed.clone(), request, next)))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
         .with_state(state)
+}
+
+/// Auth bodies are small; the wire route reads its own body with its own limit.
+const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// A span per request with its id, method and route pattern, and a latency observation.
+async fn observe(
+    metrics: Option<Arc<cognigate_service::metrics::Metrics>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    span.in_scope(|| tracing::debug!(status, ms = seconds * 1000.0, "answered"));
+    if let Some(metrics) = metrics {
+        metrics.http_request(&method, &route, status, seconds);
+    }
+    response
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String)))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.auth {
+        Some(api) => (
+            [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            api.metrics.render(),
+        )
+            .into_response(),
+        None => not_found().await,
+    }
 }
 
 /// Serves the router on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -74,16 +181,38 @@ pub async fn serve(
         .await
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
 async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// Readiness: started, not shutting down, and the store and every pool's identity provider answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready, with the failing checks")))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.readiness.is_ready() {
-        (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready" }))).into_response()
+    if !state.readiness.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready" }))).into_response();
     }
+    let mut checks = serde_json::Map::new();
+    let mut ready = true;
+    if let Some(api) = &state.auth {
+        let store = api.customer.mirror().get_mirror(PoolKind::Customer, "readyz-probe").await;
+        ready &= store.is_ok();
+        checks.insert("store".to_owned(), json!(if store.is_ok() { "ok" } else { "unreachable" }));
+        for pool in PoolKind::ALL {
+            let check = api.service(pool).provider().check().await;
+            if let Err(error) = &check {
+                tracing::warn!(pool = %pool, error = %error, "identity provider not ready");
+            }
+            ready &= check.is_ok();
+            checks
+                .insert(format!("{pool}_provider"), json!(if check.is_ok() { "ok" } else { "unreachable" }));
+        }
+    }
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": checks })))
+        .into_response()
 }
 
 /// The loaded configuration as clients may see it: pools, policies in force, routes. Secrets are only ever
@@ -241,6 +370,7 @@ mod tests {
             engine: None,
             local_pools: Vec::new(),
             wire_access: Default::default(),
+            auth: None,
         }
     }
 

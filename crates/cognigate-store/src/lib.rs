@@ -5,8 +5,12 @@
 //! (`ON CONFLICT`, `RETURNING`, `$n` parameters), and only the migrations differ per dialect. Records are
 //! stored as JSON documents beside the few columns queries need, so the store places no rules on content:
 //! the engine owns meaning, the store persists and indexes (the split kanidm's backend makes too).
+//!
+//! The same store also implements the service's ports (the user mirror, the audit log, the billing
+//! webhook's ledger) in `service.rs`.
 
 mod migrations;
+mod service;
 
 use async_trait::async_trait;
 use cognigate_engine::clock::Millis;

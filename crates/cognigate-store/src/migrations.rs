@@ -9,9 +9,15 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 use crate::Dialect;
 
-const SQLITE: &[(i64, &str, &str)] = &[(1, "engine", include_str!("../migrations/sqlite/0001_engine.sql"))];
-const POSTGRES: &[(i64, &str, &str)] =
-    &[(1, "engine", include_str!("../migrations/postgres/0001_engine.sql"))];
+// Append only: an applied migration is never edited (the migrator checks checksums), a change is a new file.
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "engine", include_str!("../migrations/sqlite/0001_engine.sql")),
+    (2, "service", include_str!("../migrations/sqlite/0002_service.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "engine", include_str!("../migrations/postgres/0001_engine.sql")),
+    (2, "service", include_str!("../migrations/postgres/0002_service.sql")),
+];
 
 #[derive(Debug)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);

@@ -36,6 +36,19 @@ pub enum Command {
     Docs(DocsArgs),
     /// Show the messages the embedded engine would have emailed (codes, invitations), newest first.
     Outbox(OutboxArgs),
+    /// Reconcile the user mirror with the identity providers: create missing rows, correct drifted
+    /// fields, remove rows whose identity is gone; report what changed.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Report the drift without repairing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

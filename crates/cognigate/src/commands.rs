@@ -12,7 +12,7 @@ use cognigate_http::{AppState, Readiness};
 use cognigate_policy::Authorizer;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, OutboxArgs, ServeArgs};
+use crate::cli::{Cli, Command, ConfigCommand, DocsArgs, ExportArgs, OutboxArgs, ServeArgs, SyncArgs};
 
 pub fn init_tracing(cli: &Cli) {
     let filter = EnvFilter::try_from_env("COGNIGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export(&cli.config, cli.env.unwrap_or_default(), args),
         Command::Docs(args) => docs(&cli.config, args),
         Command::Outbox(args) => outbox(&cli.config, cli.env.unwrap_or_default(), args),
+        Command::Sync(args) => sync(&cli.config, cli.env.unwrap_or_default(), args),
     }
 }
 
@@ -152,7 +153,7 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         listen.parse().with_context(|| format!("`{listen}` is not a socket address"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let parts = crate::runtime::start(&config, environment).await?;
+        let parts = cognigate::runtime::start(&config, environment).await?;
         // These lines give each pool's ids, so the service, the CDK context and SDK scripts agree.
         for (kind, provider, summary) in &parts.providers {
             let info = provider.info();
@@ -181,14 +182,17 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         };
         let local_pools =
             parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
+        let authorizer = Arc::new(authorizer);
+        let api = cognigate::services::build(&config, authorizer.clone(), &parts, Default::default())?;
         let state = AppState {
             config: Arc::new(config),
             environment,
-            authorizer: Arc::new(authorizer),
+            authorizer,
             readiness: readiness.clone(),
             engine: Some(parts.engine.clone()),
             local_pools,
             wire_access,
+            auth: Some(Arc::new(api)),
         };
         println!(
             "Cognito wire endpoint: http://{bound}/ (any AWS SDK or the AWS CLI with --endpoint-url; \
@@ -232,6 +236,49 @@ fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<Ex
     for message in messages {
         println!("--- {} · to {} · {} · {}", message.id, message.recipient, message.kind, message.subject);
         println!("{}", message.body.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sync(path: &Path, environment: Environment, args: &SyncArgs) -> Result<ExitCode> {
+    let (config, authorizer) = load_with_policies(path, environment)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let reports = runtime.block_on(async {
+        let parts = cognigate::runtime::start(&config, environment).await?;
+        let api = cognigate::services::build(&config, Arc::new(authorizer), &parts, Default::default())?;
+        let mut reports = Vec::new();
+        for pool in cognigate_config::PoolKind::ALL {
+            let report = cognigate_service::sync::sync_pool(api.service(pool), args.dry_run)
+                .await
+                .map_err(|error| anyhow::anyhow!("syncing the {pool} pool: {error}"))?;
+            reports.push(report);
+        }
+        anyhow::Ok(reports)
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for report in &reports {
+        let verb = if report.dry_run { "would be" } else { "were" };
+        println!(
+            "{} pool: {} identities; {} drifted ({} mirror rows {verb} created, {} corrected, {} removed)",
+            report.pool,
+            report.identities,
+            report.drift(),
+            report.created.len(),
+            report.updated.len(),
+            report.removed.len()
+        );
+        for sub in &report.created {
+            println!("  created  {sub}");
+        }
+        for (sub, fields) in &report.updated {
+            println!("  updated  {sub}: {}", fields.join(", "));
+        }
+        for sub in &report.removed {
+            println!("  removed  {sub}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

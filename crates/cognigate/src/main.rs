@@ -5,8 +5,6 @@
 
 mod cli;
 mod commands;
-mod mail;
-mod runtime;
 
 use std::process::ExitCode;
 

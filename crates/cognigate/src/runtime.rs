@@ -35,6 +35,8 @@ pub struct LocalPool {
 /// The running parts.
 #[derive(Debug)]
 pub struct Runtime {
+    /// The store: the engine's records, the user mirror, the audit log.
+    pub store: Arc<SqlStore>,
     pub engine: Arc<Engine>,
     /// The pools the embedded engine serves (configured `local`, or fallen back to in dev).
     pub pools: Vec<LocalPool>,
@@ -261,6 +263,15 @@ async fn connect_cognito(
 /// pool of the configuration exists in the engine. A `cognito` pool that cannot be reached stops the start
 /// in staging and prod; in dev it falls back to the embedded engine, with a warning nobody can miss.
 pub async fn start(config: &Config, environment: Environment) -> Result<Runtime> {
+    start_with_clock(config, environment, Arc::new(SystemClock)).await
+}
+
+/// [`start`] with the engine on `clock` (tests move time forward to expire locks and tokens).
+pub async fn start_with_clock(
+    config: &Config,
+    environment: Environment,
+    clock: Arc<dyn cognigate_engine::clock::Clock>,
+) -> Result<Runtime> {
     let store = Arc::new(SqlStore::open(&config.store.url).await.with_context(|| "cannot open the store")?);
     let mut remote = Vec::new();
     let mut local: Vec<PoolKind> = Vec::new();
@@ -290,7 +301,7 @@ pub async fn start(config: &Config, environment: Environment) -> Result<Runtime>
     let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let engine = Arc::new(Engine::new(EngineParts {
         store: store.clone(),
-        clock: Arc::new(SystemClock),
+        clock,
         entropy: entropy.clone(),
         hasher: PasswordHasher::new(
             HashParams {
@@ -320,5 +331,5 @@ pub async fn start(config: &Config, environment: Environment) -> Result<Runtime>
         pools.push(LocalPool { kind, pool_id: pool.id, client_id: client.id });
     }
     providers.sort_by_key(|(kind, _, _)| *kind);
-    Ok(Runtime { engine, pools, providers })
+    Ok(Runtime { store, engine, pools, providers })
 }

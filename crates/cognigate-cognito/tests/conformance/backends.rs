@@ -91,6 +91,7 @@ impl Backend {
                 admin_access_keys: Vec::new(),
                 loopback_admin: true,
             },
+            auth: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(cognigate_http::serve(listener, state, async move {

@@ -82,3 +82,27 @@ fn docs_pages_are_stable_and_list_every_key() {
         "{configuration}"
     );
 }
+
+#[test]
+fn docs_index_links_every_other_page() {
+    let (config, authorizer) = shipped();
+    let pages = docs(&[(Environment::Dev, config)], &authorizer);
+    let paths: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["README.md", "permissions.md", "roles.md", "environment.md", "configuration.md", "flows.md"]
+    );
+    let index = artefact(&pages, "README.md");
+    for page in &paths[1..] {
+        assert!(index.contains(&format!("[{page}]({page})")), "{page} is not linked from README.md");
+    }
+}
+
+#[test]
+fn flows_page_is_stable() {
+    let (config, authorizer) = shipped();
+    let pages = docs(&[(Environment::Dev, config.clone())], &authorizer);
+    let flows = artefact(&pages, "flows.md");
+    assert_eq!(flows, cognigate_export::flows_page(Environment::Dev, &config), "the same bytes twice");
+    insta::assert_snapshot!("flows.md", flows);
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cognigate_engine::model::*;
 use cognigate_engine::store::{Store, StoreError};
 
-fn pool(id: &str) -> UserPool {
+pub fn pool(id: &str) -> UserPool {
     UserPool {
         id: id.to_owned(),
         name: format!("{id} pool"),

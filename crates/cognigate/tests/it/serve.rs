@@ -7,11 +7,11 @@ use crate::cognigate;
 
 /// A running `cognigate` server; killed when dropped so no test leaves one behind. Its state lives in a
 /// temporary directory.
-struct Server {
-    child: Child,
-    url: String,
-    lines: Vec<String>,
-    _data: tempfile::TempDir,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    pub(crate) lines: Vec<String>,
+    pub(crate) data: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -25,8 +25,12 @@ fn start(args: &[&str]) -> Server {
     start_with(args, &[])
 }
 
-fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
-    let data = tempfile::tempdir().unwrap();
+pub(crate) fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
+    start_in(tempfile::tempdir().unwrap(), args, env)
+}
+
+/// Starts a server on the state in `data` (a restart when it was used before).
+fn start_in(data: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Server {
     let child = cognigate()
         .args(args)
         .envs(env.iter().copied())
@@ -37,7 +41,7 @@ fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
         .spawn()
         .unwrap();
     // Owned by `Server` from here on, so it is killed and reaped whatever happens next.
-    let mut server = Server { child, url: String::new(), lines: Vec::new(), _data: data };
+    let mut server = Server { child, url: String::new(), lines: Vec::new(), data };
     let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
@@ -52,6 +56,27 @@ fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
         }
         server.lines.push(line);
     }
+}
+
+/// Stops `server` and starts `cognigate dev` again on the same state.
+pub(crate) fn restart(mut server: Server) -> Server {
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let data = std::mem::replace(&mut server.data, tempfile::tempdir().unwrap());
+    start_in(data, &["dev", "--listen", "127.0.0.1:0"], &[])
+}
+
+/// The newest six-digit code the server's outbox holds for `email`.
+pub(crate) fn code_in_outbox(server: &Server, email: &str) -> String {
+    let (ok, stdout, stderr) = crate::run(
+        cognigate()
+            .args(["outbox", "--json", "--to", email, "--limit", "1"])
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", server.data.path().display())),
+    );
+    assert!(ok, "{stderr}");
+    let messages: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let body = messages[0]["body"].as_str().unwrap();
+    body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -120,7 +145,7 @@ async fn pool_ids_and_keys_are_stable_across_restarts() {
             .spawn()
             .unwrap();
         let mut server =
-            Server { child, url: String::new(), lines: Vec::new(), _data: tempfile::tempdir().unwrap() };
+            Server { child, url: String::new(), lines: Vec::new(), data: tempfile::tempdir().unwrap() };
         let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
         let mut line = String::new();
         let mut url = String::new();
@@ -185,8 +210,8 @@ async fn outbox_json_shows_a_code_sent_over_the_wire() {
     let (ok, stdout, stderr) = crate::run(
         cognigate()
             .args(["outbox", "--json", "--to", "outbox@example.com"])
-            .env("COGNIGATE_SERVICE__DATA_DIR", server._data.path())
-            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", server._data.path().display())),
+            .env("COGNIGATE_SERVICE__DATA_DIR", server.data.path())
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", server.data.path().display())),
     );
     assert!(ok, "{stderr}");
     let messages: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -196,7 +221,7 @@ async fn outbox_json_shows_a_code_sent_over_the_wire() {
 }
 
 /// The `cognito` provider settings of both pools, pointed at another cognigate's wire endpoint.
-fn cognito_pools_at(url: &str, lines: &[String]) -> Vec<(String, String)> {
+pub(crate) fn cognito_pools_at(url: &str, lines: &[String]) -> Vec<(String, String)> {
     let mut env = vec![
         ("AWS_ACCESS_KEY_ID".to_owned(), "AKIDTEST".to_owned()),
         ("AWS_SECRET_ACCESS_KEY".to_owned(), "test-secret".to_owned()),
@@ -292,7 +317,7 @@ async fn dev_falls_back_to_the_engine_loudly_when_cognito_cannot_be_reached() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut server = Server { child: output, url: String::new(), lines: Vec::new(), _data: data };
+    let mut server = Server { child: output, url: String::new(), lines: Vec::new(), data };
     let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
     let mut line = String::new();
     while stdout.read_line(&mut line).unwrap() > 0 && !line.starts_with("cognigate listening on ") {

@@ -35,11 +35,31 @@ fn dependency_edges_follow_the_architecture() {
         ("cognigate-export", &["cognigate-config", "cognigate-domain", "cognigate-policy"][..]),
         (
             "cognigate-http",
-            &["cognigate-config", "cognigate-domain", "cognigate-policy", "cognigate-engine"][..],
+            &[
+                "cognigate-config",
+                "cognigate-domain",
+                "cognigate-policy",
+                "cognigate-engine",
+                "cognigate-service",
+            ][..],
+        ),
+        (
+            "cognigate-service",
+            &[
+                "cognigate-config",
+                "cognigate-domain",
+                "cognigate-policy",
+                "cognigate-token",
+                "cognigate-provider",
+            ][..],
         ),
         ("cognigate-token", &[][..]),
         ("cognigate-engine", &["cognigate-config", "cognigate-domain", "cognigate-token"][..]),
-        ("cognigate-store", &["cognigate-engine"][..]),
+        // The store implements the engine's and the service's ports.
+        (
+            "cognigate-store",
+            &["cognigate-engine", "cognigate-service", "cognigate-config", "cognigate-domain"][..],
+        ),
         ("cognigate-provider", &["cognigate-domain", "cognigate-engine"][..]),
         ("cognigate-cognito", &["cognigate-provider"][..]),
         // A benchmark tool: it seeds the store directly, so it may reach the engine and the store.
@@ -57,6 +77,7 @@ fn dependency_edges_follow_the_architecture() {
                 "cognigate-token",
                 "cognigate-provider",
                 "cognigate-cognito",
+                "cognigate-service",
             ][..],
         ),
     ]);
@@ -76,7 +97,12 @@ fn dependency_edges_follow_the_architecture() {
             }
         }
     };
-    only("axum", "cognigate-http");
+    // The load generator's hello-world peer is an axum server too; nothing of the product is.
+    for (name, deps) in &crates {
+        if name != "cognigate-http" && name != "cognigate-loadgen" {
+            assert!(!deps.contains("axum"), "{name} depends on axum; only cognigate-http may");
+        }
+    }
     only("sqlx", "cognigate-store");
     only("cedar-policy", "cognigate-policy");
     only("aws-sdk-cognitoidentityprovider", "cognigate-cognito");

@@ -1,0 +1,19 @@
+//! The auth service: what `/auth/customer/*` and `/auth/staff/*` do, without HTTP.
+//!
+//! An [`auth::AuthService`] per pool runs the flows over that pool's identity provider and verifier, and
+//! keeps the user mirror, onboarding, lockout, rate limits and the audit log in step; the webhook, `sync`
+//! and the metrics serve both pools. Storage and counters are ports ([`ports`], [`limits`]) so SQLite,
+//! PostgreSQL, Redis or a test's failing double can stand behind them. Transports (`cognigate-http`, the
+//! console) only translate.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod ports;
+pub mod sync;
+pub mod totp;
+pub mod webhook;
+
+pub use error::{ServiceError, ServiceResult};

@@ -1,0 +1,163 @@
+//! What the service needs from storage, as traits: the user mirror, the audit log and the billing
+//! webhook's processed-event ledger. `cognigate-store` implements them on SQLite and PostgreSQL; tests wrap
+//! them to inject failures.
+
+use async_trait::async_trait;
+use cognigate_config::PoolKind;
+use cognigate_domain::onboarding::OnboardingState;
+use serde::{Deserialize, Serialize};
+
+/// A storage failure. The message is for the server log; callers answer `INTERNAL`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// The service's own record of a user, keyed by the identity provider's `sub`. The identity provider owns
+/// credentials and status; the mirror owns what the product adds (onboarding, premium, team) and a copy of
+/// what queries need (email, role) so listing and filtering never walk the identity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorUser {
+    pub sub: String,
+    pub pool: PoolKind,
+    /// The provider's username (for email-username pools, the sub itself).
+    pub username: String,
+    /// Lowercased.
+    pub email: String,
+    /// The staff role or the customer base type.
+    pub role: String,
+    /// Customers only.
+    pub premium: bool,
+    /// Staff only.
+    pub team: Option<String>,
+    pub onboarding: OnboardingState,
+    /// A staff member approved the account (the approval gate).
+    pub approved: bool,
+    /// TOTP is enrolled at the identity provider.
+    pub mfa_enabled: bool,
+    /// Billing has an active subscription (the subscription gate).
+    pub subscribed: bool,
+    /// Tiers the account signed up for (or was given) whose gates decide its onboarding, e.g. `premium`
+    /// chosen at registration and waiting for billing. `premium` above says whether it is in force.
+    #[serde(default)]
+    pub requested_tiers: Vec<String>,
+    /// The identity provider's status when last seen (`CONFIRMED`, `UNCONFIRMED`, ...).
+    pub status: String,
+    pub enabled: bool,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A page of the mirror in `sub` order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MirrorQuery {
+    pub pool: Option<PoolKind>,
+    pub role: Option<String>,
+    pub team: Option<String>,
+    pub onboarding: Option<OnboardingState>,
+    pub premium: Option<bool>,
+    pub enabled: Option<bool>,
+    /// Matches the start of the (lowercased) email.
+    pub email_prefix: Option<String>,
+    /// Only subs greater than this one (the previous page's last sub).
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// The user mirror.
+#[async_trait]
+pub trait MirrorStore: Send + Sync + std::fmt::Debug {
+    async fn get_mirror(&self, pool: PoolKind, sub: &str) -> PortResult<Option<MirrorUser>>;
+    /// Finds a user by email (lowercased by the caller).
+    async fn find_mirror_by_email(&self, pool: PoolKind, email: &str) -> PortResult<Option<MirrorUser>>;
+    /// Inserts or replaces the row for (`pool`, `sub`).
+    async fn put_mirror(&self, user: &MirrorUser) -> PortResult<()>;
+    /// Removes the row; `false` when there was none.
+    async fn delete_mirror(&self, pool: PoolKind, sub: &str) -> PortResult<bool>;
+    async fn list_mirror(&self, query: &MirrorQuery) -> PortResult<Vec<MirrorUser>>;
+    /// How many rows of `pool` are in each onboarding state.
+    async fn count_mirror(&self, pool: PoolKind) -> PortResult<Vec<(OnboardingState, u64)>>;
+}
+
+/// Whether an audited action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// One audited event. Never holds a password, code, token or secret: the fields are identifiers and
+/// outcomes only, and `detail` is an error code or a short fixed phrase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// A UUID.
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    pub pool: PoolKind,
+    /// `auth.login`, `auth.register`, `admin.user.disable`, ...
+    pub action: String,
+    pub outcome: AuditOutcome,
+    /// Who acted: the `sub` of a signed-in user, or the lowercased email they gave, or `None`.
+    pub actor: Option<String>,
+    /// The actor's role, when known.
+    pub actor_role: Option<String>,
+    /// Who or what the action was about.
+    pub target: Option<String>,
+    /// The stable error code of a failure, or a short phrase.
+    pub detail: Option<String>,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// A query of the audit log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub pool: Option<PoolKind>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    /// Exact action, or a prefix ending in `.` (`admin.`).
+    pub action: Option<String>,
+    pub outcome: Option<AuditOutcome>,
+    /// Milliseconds, inclusive.
+    pub from: Option<i64>,
+    /// Milliseconds, exclusive.
+    pub to: Option<i64>,
+    /// Only events older than this one (by (`at`, `id`)), for paging.
+    pub before: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// The stored audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync + std::fmt::Debug {
+    async fn append_audit(&self, event: &AuditEvent) -> PortResult<()>;
+    async fn query_audit(&self, query: &AuditQuery) -> PortResult<Vec<AuditEvent>>;
+}
+
+/// The billing webhook's ledger of processed events, for idempotency.
+#[async_trait]
+pub trait WebhookLedger: Send + Sync + std::fmt::Debug {
+    /// Records `event_id` as processed at `at`; `false` when it was already recorded.
+    async fn record_event(&self, event_id: &str, at: i64) -> PortResult<bool>;
+    /// Forgets a recorded event, so a delivery whose processing failed can be retried.
+    async fn forget_event(&self, event_id: &str) -> PortResult<()>;
+}
