@@ -1,4 +1,5 @@
-//! The wire benchmark's load generator (driven by `bench/wire/run.sh`).
+//! The load generator of the wire benchmark (`bench/wire/run.sh`) and of the auth benchmark
+//! (`bench/auth/run.sh`; the `auth-*` commands, see `auth_bench`).
 //!
 //! Why a program of our own: cognigate, moto and cognito-local must be measured with the same client, the
 //! same request bodies and the same concurrency in one run, and their answers must be checked, so that a
@@ -6,12 +7,21 @@
 //! number of closed-loop workers, records latencies in an HDR histogram, counts every error, and reads each
 //! server's CPU time and RSS from /proc. It also creates the benchmark pools and user, and seeds the pools
 //! (see `seed`), and prints the final table (see `report`).
+//!
+//! The auth benchmark drives cognigate's own `/auth/customer/*` API instead: an open-loop mixed load at
+//! fixed arrival rates (`mixed`), then peak closed-loop throughput over a raw HTTP/1.1 client (`raw`,
+//! `peak`) against the plain axum hello-world of `src/bin/hello.rs`.
 
 #![allow(clippy::print_stdout, reason = "a command-line tool reports on standard output")]
 
+mod auth;
+mod auth_bench;
 mod load;
+mod mixed;
 mod ops;
+mod peak;
 mod proc;
+mod raw;
 mod report;
 mod seed;
 mod wire;
@@ -30,7 +40,10 @@ use crate::load::{Figures, Plan};
 use crate::ops::{Op, Target};
 
 #[derive(Debug, Parser)]
-#[command(name = "cognigate-loadgen", about = "Load generator of the wire benchmark (bench/wire/run.sh)")]
+#[command(
+    name = "cognigate-loadgen",
+    about = "Load generator of the wire and auth benchmarks (bench/wire/run.sh, bench/auth/run.sh)"
+)]
 struct Cli {
     /// Threads of the generator's runtime.
     #[arg(long, global = true, default_value_t = 1, env = "LOADGEN_THREADS")]
@@ -109,6 +122,46 @@ enum Command {
     },
     /// Runs the operations against every server and writes the figures as JSON.
     Bench(BenchArgs),
+    /// Prints a free TCP port on 127.0.0.1 (bound and released: free now, not reserved).
+    FreePort,
+    /// Checks that cognigate serves its auth API (`POST /auth/customer/login` is routed).
+    AuthProbe {
+        /// cognigate's base URL.
+        #[arg(long)]
+        url: String,
+    },
+    /// Seeds confirmed users FROM..TO with one password through the wire (AdminCreateUser, then
+    /// AdminSetUserPassword with Permanent), for the auth benchmark.
+    AuthSeed {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        pool_id: String,
+        #[arg(long)]
+        password: String,
+        #[command(flatten)]
+        range: SeedRange,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
+    /// Peak closed-loop throughput of one GET over raw keep-alive connections (answers must be 200).
+    PeakGet {
+        /// `http://host:port/path`.
+        #[arg(long)]
+        url: String,
+        /// Extra request headers, `Name: value`.
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 2.0)]
+        warmup_secs: f64,
+        #[arg(long, default_value_t = 10.0)]
+        duration_secs: f64,
+    },
+    /// The auth benchmark: mixed open-loop load on /auth/customer/*, then peak `me` against a hello-world;
+    /// prints and writes the report, and fails if any request failed.
+    AuthBench(auth_bench::AuthBenchArgs),
     /// Prints the table from the JSON files `bench` and the seeding wrote; fails if any measurement had a
     /// failed request.
     Report {
@@ -285,6 +338,60 @@ async fn execute(command: Command) -> Result<()> {
             .await
         }
         Command::Bench(args) => bench(args).await,
+        Command::FreePort => {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a port")?;
+            println!("{}", listener.local_addr()?.port());
+            Ok(())
+        }
+        Command::PeakGet { url, headers, concurrency, warmup_secs, duration_secs } => {
+            let address = raw::resolve(&url).await?;
+            let path = url
+                .strip_prefix("http://")
+                .and_then(|rest| rest.find('/').map(|at| rest[at..].to_owned()))
+                .unwrap_or_else(|| "/".to_owned());
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .filter_map(|header| header.split_once(':'))
+                .map(|(name, value)| (name.trim(), value.trim()))
+                .collect();
+            let workload = peak::Workload {
+                requests: vec![raw::get_request(address, &path, &headers)],
+                expected: Vec::new(),
+                exact: false,
+            };
+            let figures = peak::run(
+                address,
+                Arc::new(workload),
+                concurrency,
+                Duration::from_secs_f64(warmup_secs),
+                Duration::from_secs_f64(duration_secs),
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(())
+        }
+        Command::AuthProbe { url } => auth_bench::probe(&url).await,
+        Command::AuthSeed { url, pool_id, password, range, concurrency } => {
+            let client = wire::client(concurrency)?;
+            let mut repeats = 0;
+            timed_seed(&range, "AdminCreateUser + AdminSetUserPassword", async {
+                let range = (range.from, range.to);
+                repeats = seed::confirmed_through_api(&client, &url, &pool_id, range, &password, concurrency)
+                    .await?;
+                Ok(())
+            })
+            .await?;
+            if repeats > 0 {
+                println!("{repeats} seeding call(s) failed with HTTP 5xx and were repeated");
+            }
+            Ok(())
+        }
+        Command::AuthBench(args) => {
+            if !auth_bench::run(args).await? {
+                bail!("some requests failed: the figures with errors are invalid");
+            }
+            Ok(())
+        }
         Command::Report { results, seed_log, notes, out } => {
             let (text, invalid) = report::render(&results, seed_log.as_deref(), &notes)?;
             print!("{text}");
@@ -336,30 +443,7 @@ async fn create_pool(url: &str, name: &str) -> Result<()> {
 }
 
 async fn create_user(url: &str, pool_id: &str, username: &str, password: &str) -> Result<()> {
-    let client = wire::client(1)?;
-    let attributes =
-        json!([{ "Name": "email", "Value": username }, { "Name": "email_verified", "Value": "true" }]);
-    wire::call(
-        &client,
-        url,
-        "AdminCreateUser",
-        &json!({
-            "UserPoolId": pool_id,
-            "Username": username,
-            "TemporaryPassword": password,
-            "MessageAction": "SUPPRESS",
-            "UserAttributes": attributes,
-        }),
-    )
-    .await?;
-    wire::call(
-        &client,
-        url,
-        "AdminSetUserPassword",
-        &json!({ "UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": true }),
-    )
-    .await?;
-    Ok(())
+    seed::confirmed_user(&wire::client(1)?, url, pool_id, username, password).await
 }
 
 async fn timed_seed(range: &SeedRange, method: &str, work: impl Future<Output = Result<()>>) -> Result<()> {

@@ -8,6 +8,10 @@
 //! reads. moto keeps everything in memory, so it is seeded through AdminCreateUser with MessageAction
 //! SUPPRESS over several connections. Every seeded user has the attributes `email` and
 //! `email_verified=true`.
+//!
+//! The auth benchmark (`bench/auth`) needs users that can sign in, so it seeds through the API on the
+//! running server instead (`confirmed_through_api`: AdminCreateUser, then AdminSetUserPassword with
+//! `Permanent`), a few thousand at most: two argon2 hashes each.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -65,6 +69,143 @@ pub async fn through_api(
         worker.await.context("a seeding worker panicked")??;
     }
     Ok(())
+}
+
+/// One confirmed user with a known password: AdminCreateUser (message suppressed, email verified), then
+/// AdminSetUserPassword with `Permanent`. Two argon2 hashes on the server.
+pub async fn confirmed_user(
+    client: &Client,
+    url: &str,
+    pool_id: &str,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    let attributes =
+        json!([{ "Name": "email", "Value": username }, { "Name": "email_verified", "Value": "true" }]);
+    wire::call(
+        client,
+        url,
+        "AdminCreateUser",
+        &json!({
+            "UserPoolId": pool_id,
+            "Username": username,
+            "TemporaryPassword": password,
+            "MessageAction": "SUPPRESS",
+            "UserAttributes": attributes,
+        }),
+    )
+    .await?;
+    wire::call(
+        client,
+        url,
+        "AdminSetUserPassword",
+        &json!({ "UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": true }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// How often the auth seeding repeats a call the server failed (HTTP 5xx) before giving up.
+const SEED_ATTEMPTS: u32 = 5;
+
+/// A wire call that is repeated when the server fails (HTTP 5xx), counting each repetition; any other answer
+/// is final. With `exists_ok`, `UsernameExistsException` after a failed attempt counts as done (the failed
+/// attempt did create the user).
+async fn call_repeating(
+    client: &Client,
+    url: &str,
+    operation: &str,
+    body: &Value,
+    exists_ok: bool,
+    repeats: &AtomicU64,
+) -> Result<()> {
+    let mut last = String::new();
+    for attempt in 0..SEED_ATTEMPTS {
+        let answer = wire::send(client, url, operation, body.to_string()).await?;
+        match answer.status {
+            200 => return Ok(()),
+            400 if attempt > 0 && exists_ok && answer.snippet().contains("UsernameExistsException") => {
+                return Ok(());
+            }
+            500..=599 => {
+                repeats.fetch_add(1, Ordering::Relaxed);
+                last = format!("HTTP {}: {}", answer.status, answer.snippet());
+                if repeats.load(Ordering::Relaxed) <= 3 {
+                    eprintln!("  {operation} failed ({last}); repeating it");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            status => bail!("{operation} at {url} answered HTTP {status}: {}", answer.snippet()),
+        }
+    }
+    bail!("{operation} at {url} failed {SEED_ATTEMPTS} times; last: {last}")
+}
+
+/// Confirmed users `from..to` with one password, through the API (AdminCreateUser, then AdminSetUserPassword
+/// with `Permanent`), `concurrency` at a time: what the auth benchmark signs in with. A call the server fails
+/// (HTTP 5xx) is repeated; returns how many repetitions there were, for the report.
+pub async fn confirmed_through_api(
+    client: &Client,
+    url: &str,
+    pool_id: &str,
+    range: (u64, u64),
+    password: &str,
+    concurrency: usize,
+) -> Result<u64> {
+    let (from, to) = range;
+    let next = Arc::new(AtomicU64::new(from));
+    let repeats = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (client, url, pool_id, password, next, repeats) = (
+            client.clone(),
+            url.to_owned(),
+            pool_id.to_owned(),
+            password.to_owned(),
+            next.clone(),
+            repeats.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= to {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let email = seeded_email(i);
+                let create = json!({
+                    "UserPoolId": pool_id,
+                    "Username": email,
+                    "TemporaryPassword": password,
+                    "MessageAction": "SUPPRESS",
+                    "UserAttributes": [
+                        { "Name": "email", "Value": email },
+                        { "Name": "email_verified", "Value": "true" },
+                    ],
+                });
+                let set = json!({
+                    "UserPoolId": pool_id, "Username": email, "Password": password, "Permanent": true,
+                });
+                async {
+                    call_repeating(&client, &url, "AdminCreateUser", &create, true, &repeats).await?;
+                    call_repeating(&client, &url, "AdminSetUserPassword", &set, false, &repeats).await
+                }
+                .await
+                .with_context(|| format!("seeding user {i}"))?;
+                if (i + 1).is_multiple_of(500) {
+                    eprintln!(
+                        "  ... {} users ({:.0}/s)",
+                        i + 1,
+                        (i + 1 - from) as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.context("a seeding worker panicked")??;
+    }
+    Ok(repeats.load(Ordering::Relaxed))
 }
 
 fn now_ms() -> Result<i64> {

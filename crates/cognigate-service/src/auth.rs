@@ -87,7 +87,17 @@ pub struct AuthService {
     /// Permissions by (role, tiers, active): `authorize` is pure over these facts, so each combination is
     /// decided by Cedar once.
     permissions: Mutex<HashMap<PermissionFacts, Vec<String>>>,
+    /// Mirror rows recently read for `me`, by sub. Flows that change a row read the store and refresh this
+    /// entry; another instance's change shows here within [`MIRROR_CACHE`].
+    recent: Mutex<HashMap<String, (MirrorUser, std::time::Instant)>>,
 }
+
+/// How long `me` trusts a mirror row it read. Suspension, rejection and disabling also revoke the
+/// account's tokens at once, so this only delays what `me` displays.
+const MIRROR_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// At most this many cached rows; the cache starts over when full.
+const MIRROR_CACHE_ROWS: usize = 100_000;
 
 // ----- requests and answers -----
 
@@ -372,7 +382,7 @@ fn check_registration_attributes(
 
 impl AuthService {
     pub fn new(shared: SharedParts, parts: PoolParts) -> Self {
-        Self { shared, parts, permissions: Mutex::new(HashMap::new()) }
+        Self { shared, parts, permissions: Mutex::new(HashMap::new()), recent: Mutex::new(HashMap::new()) }
     }
 
     pub fn pool(&self) -> PoolKind {
@@ -612,6 +622,12 @@ impl AuthService {
         Ok(self.mirror_from_record(&record))
     }
 
+    /// Writes a mirror row, and forgets this instance's cached copy of it.
+    async fn save(&self, user: &MirrorUser) -> crate::ports::PortResult<()> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner).remove(&user.sub);
+        self.shared.mirror.put_mirror(user).await
+    }
+
     /// The permissions in force for `user`, decided by Cedar (cached per combination of facts).
     fn permissions_of(&self, user: &MirrorUser) -> Vec<String> {
         let active = user.onboarding.permissions_in_force() && user.enabled;
@@ -773,7 +789,7 @@ impl AuthService {
         if outcome.confirmed {
             self.apply(&mut user, OnboardingEvent::Confirmed)?;
         }
-        if let Err(error) = self.shared.mirror.put_mirror(&user).await {
+        if let Err(error) = self.save(&user).await {
             self.compensate_registration(&outcome.user_sub).await;
             return Err(error.into());
         }
@@ -827,7 +843,7 @@ impl AuthService {
         if user.onboarding == OnboardingState::PendingVerification {
             self.apply(&mut user, OnboardingEvent::Confirmed)?;
         }
-        self.shared.mirror.put_mirror(&user).await?;
+        self.save(&user).await?;
         Ok(user.onboarding)
     }
 
@@ -907,7 +923,7 @@ impl AuthService {
         }
         user.last_login_at = Some(self.now_ms());
         user.status = "CONFIRMED".to_owned();
-        if let Err(error) = self.shared.mirror.put_mirror(&user).await {
+        if let Err(error) = self.save(&user).await {
             // The identity existed before this request: compensation takes the tokens back, never the user.
             self.discard_tokens(&tokens, &verified).await;
             return Err(error.into());
@@ -1057,7 +1073,7 @@ impl AuthService {
                     if user.onboarding.gate().is_some() || user.onboarding == OnboardingState::Active {
                         self.apply(&mut user, OnboardingEvent::MfaEnrolled)?;
                     }
-                    self.shared.mirror.put_mirror(&user).await?;
+                    self.save(&user).await?;
                     Ok(TotpVerifyOutcome::Enabled(Box::new(MfaStatusResponse {
                         mfa_enabled: true,
                         user: self.view(&user),
@@ -1090,7 +1106,7 @@ impl AuthService {
                 .await?;
             user.mfa_enabled = false;
             user.updated_at = self.now_ms();
-            self.shared.mirror.put_mirror(&user).await?;
+            self.save(&user).await?;
             Ok(MfaStatusResponse { mfa_enabled: false, user: self.view(&user) })
         }
         .await;
@@ -1218,7 +1234,23 @@ impl AuthService {
 
     pub async fn me(&self, bearer: &str) -> ServiceResult<UserView> {
         let caller = self.authenticate(bearer).await?;
-        let user = self.load_or_rebuild(caller.token.sub(), bearer).await?;
+        let sub = caller.token.sub();
+        let cached = {
+            let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            recent.get(sub).filter(|(_, at)| at.elapsed() < MIRROR_CACHE).map(|(user, _)| user.clone())
+        };
+        let user = match cached {
+            Some(user) => user,
+            None => {
+                let user = self.load_or_rebuild(sub, bearer).await?;
+                let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+                if recent.len() >= MIRROR_CACHE_ROWS {
+                    recent.clear();
+                }
+                recent.insert(sub.to_owned(), (user.clone(), std::time::Instant::now()));
+                user
+            }
+        };
         if user.onboarding.sign_in() == SignInAccess::Refused {
             return Err(ServiceError::invalid_token());
         }
@@ -1263,7 +1295,7 @@ impl AuthService {
             } else {
                 self.apply(&mut user, OnboardingEvent::Rejected)?;
             }
-            self.shared.mirror.put_mirror(&user).await?;
+            self.save(&user).await?;
             if !approve {
                 // A rejected account has no business holding sessions.
                 self.parts.revocations.revoke_subject_until(&user.sub, self.now().saturating_sub(1));
@@ -1361,7 +1393,7 @@ impl AuthService {
             let mut user = self.mirror_from_record(&record);
             user.approved = true;
             user.onboarding = state_after_gates(&self.gates_of(&user), &Self::facts_of(&user));
-            if let Err(error) = self.shared.mirror.put_mirror(&user).await {
+            if let Err(error) = self.save(&user).await {
                 self.compensate_registration(&record.username).await;
                 return Err(error.into());
             }
@@ -1412,7 +1444,7 @@ impl AuthService {
             user.onboarding = next;
         }
         user.updated_at = self.now_ms();
-        if let Err(error) = self.shared.mirror.put_mirror(&user).await {
+        if let Err(error) = self.save(&user).await {
             if let Err(undo) = self
                 .parts
                 .provider

@@ -99,7 +99,20 @@ impl SqlStore {
             return Err(StoreError::Backend(format!("unsupported store URL scheme in `{url}`")));
         };
         let max = if dialect == Dialect::Sqlite { 4 } else { 16 };
-        let pool = AnyPoolOptions::new().max_connections(max).connect(&connect_url).await.map_err(backend)?;
+        let mut options = AnyPoolOptions::new().max_connections(max);
+        if dialect == Dialect::Sqlite {
+            options = options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    // In WAL mode NORMAL syncs at checkpoints, not at every commit: a crashed process loses
+                    // nothing it committed (only a power cut can take the last commits). The busy timeout
+                    // lets concurrent writers queue instead of failing.
+                    sqlx::Executor::execute(&mut *connection, "PRAGMA synchronous = NORMAL").await?;
+                    sqlx::Executor::execute(&mut *connection, "PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&connect_url).await.map_err(backend)?;
         if dialect == Dialect::Sqlite {
             // WAL lets readers work while a writer commits; the mode is stored in the database file.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(backend)?;
@@ -112,8 +125,18 @@ impl SqlStore {
         self.dialect
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes can find another writer ahead of it
+    /// and fail with "database is locked" at once, whatever the busy timeout; an immediate one waits its turn.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend),
+            Dialect::Postgres => self.pool.begin().await.map_err(backend),
+        }
+    }
+
     async fn write_user(&self, user: &User, insert: bool) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         let json = to_json(user)?;
         let key = user.lookup_key();
         let result = if insert {
@@ -194,7 +217,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_pool(&self, pool_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         for table in [
             "clients",
             "users",
@@ -281,7 +304,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_user(&self, pool_id: &str, sub: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         for table in
             ["users", "user_attributes", "user_groups", "codes", "sessions", "lockouts", "refresh_tokens"]
         {
@@ -386,7 +409,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND group_name = $2")
             .bind(pool_id)
             .bind(name)
@@ -535,7 +558,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_family(&self, pool_id: &str, family: &str, until: Millis) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family = $1")
             .bind(family)
             .execute(&mut *tx)
@@ -555,7 +578,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await?;
         let families: Vec<String> = sqlx::query(
             "SELECT DISTINCT family FROM refresh_tokens WHERE pool_id = $1 AND sub = $2 AND revoked = 0 ORDER BY family",
         )

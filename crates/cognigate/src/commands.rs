@@ -203,6 +203,9 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
                 (true, false) => "refused: no engine.wire.admin_access_keys outside dev",
             }
         );
+        println!(
+            "Auth API: http://{bound}/auth/customer/* and http://{bound}/auth/staff/* (OpenAPI: http://{bound}/openapi.json)"
+        );
         // This line gives the address, so scripts and tests can find a port-0 server.
         println!("cognigate listening on http://{bound} (environment: {environment})");
         tracing::info!(%bound, %environment, "listening");
