@@ -601,8 +601,9 @@ impl AuthService {
         user
     }
 
-    /// Where a user found at the identity provider stands, for a new mirror row. Accounts that predate
-    /// the mirror are taken as approved: there is nobody to ask.
+    /// Where a user found at the identity provider stands, for a new mirror row. Nobody is taken as
+    /// approved: a dealer whose registration was cut off before its mirror row was written must not skip
+    /// the approval it never had, so it waits in `pending_approval` like any other.
     fn state_from_record(&self, user: &MirrorUser, record: &UserRecord) -> OnboardingState {
         if !record.enabled {
             return OnboardingState::Disabled;
@@ -610,8 +611,7 @@ impl AuthService {
         if record.status == "UNCONFIRMED" {
             return OnboardingState::PendingVerification;
         }
-        let facts = GateFacts { approved: true, ..Self::facts_of(user) };
-        state_after_gates(&self.gates_of(user), &facts)
+        state_after_gates(&self.gates_of(user), &Self::facts_of(user))
     }
 
     async fn load_or_rebuild(&self, sub: &str, access_token: &str) -> ServiceResult<MirrorUser> {

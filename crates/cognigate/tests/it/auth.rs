@@ -787,3 +787,29 @@ async fn sync_repairs_the_drift_a_killed_process_leaves() {
     assert_eq!((status, body["onboardingState"].as_str()), (200, Some("active")), "{body}");
     assert_eq!(customer.login("cut@example.com", PASSWORD).await.0, 200);
 }
+
+#[tokio::test]
+async fn sync_corrects_drifted_fields_and_never_approves_by_itself() {
+    let stack = Stack::start(&[]).await;
+    let customer = Pool::new(&stack.url, "customer");
+    // A confirmed dealer whose mirror row is lost must not come back approved.
+    let register = json!({ "email": "lost-dealer@example.com", "password": PASSWORD, "baseType": "dealer" });
+    let (_, registered) = customer.post("register", register).await;
+    let dealer = text(&registered, "userSub");
+    let code = stack.code_for("lost-dealer@example.com").await;
+    customer.post("confirm", json!({ "email": "lost-dealer@example.com", "code": code })).await;
+    assert!(stack.runtime.store.delete_mirror(PoolKind::Customer, &dealer).await.unwrap());
+    // Another customer's tier changed at the identity provider behind the mirror's back.
+    let body = signed_in_customer(&stack, &customer, "drift@example.com").await;
+    let drifted = text(&body["user"], "sub");
+    let tier = BTreeMap::from([("custom:tier".to_owned(), "premium".to_owned())]);
+    stack.api.customer.provider().admin_update_user_attributes(&drifted, &tier).await.unwrap();
+
+    let report = cognigate_service::sync::sync_pool(&stack.api.customer, false).await.unwrap();
+    assert_eq!(report.created, vec![dealer.clone()]);
+    assert_eq!(report.updated, vec![(drifted.clone(), vec!["premium".to_owned()])]);
+    let restored = stack.runtime.store.get_mirror(PoolKind::Customer, &dealer).await.unwrap().unwrap();
+    assert_eq!((restored.role.as_str(), restored.onboarding), ("dealer", OnboardingState::PendingApproval));
+    assert!(stack.runtime.store.get_mirror(PoolKind::Customer, &drifted).await.unwrap().unwrap().premium);
+    assert_eq!(cognigate_service::sync::sync_pool(&stack.api.customer, false).await.unwrap().drift(), 0);
+}
