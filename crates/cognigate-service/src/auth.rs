@@ -517,13 +517,7 @@ impl AuthService {
         actor: Option<&str>,
         result: ServiceResult<T>,
     ) -> ServiceResult<T> {
-        let (outcome, detail) = match &result {
-            Ok(_) => (AuditOutcome::Success, None),
-            Err(error) if error.code == ErrorCode::Forbidden => {
-                (AuditOutcome::Denied, Some(error.code.as_str()))
-            }
-            Err(error) => (AuditOutcome::Failure, Some(error.code.as_str())),
-        };
+        let (outcome, detail) = audit_outcome(&result);
         self.shared.metrics.auth_attempt(self.parts.pool.as_str(), action, outcome.as_str());
         self.audit(meta, action, outcome, actor, None, actor, detail).await;
         result
@@ -1306,13 +1300,7 @@ impl AuthService {
             Ok(user)
         }
         .await;
-        let (outcome, detail) = match &result {
-            Ok(_) => (AuditOutcome::Success, None),
-            Err(error) if error.code == ErrorCode::Forbidden => {
-                (AuditOutcome::Denied, Some(error.code.as_str()))
-            }
-            Err(error) => (AuditOutcome::Failure, Some(error.code.as_str())),
-        };
+        let (outcome, detail) = audit_outcome(&result);
         let (actor_id, actor_role) = principal_facts(actor);
         self.audit(meta, action, outcome, Some(actor_id), actor_role, Some(sub), detail).await;
         result
@@ -1400,13 +1388,7 @@ impl AuthService {
             Ok(user)
         }
         .await;
-        let (outcome, detail) = match &result {
-            Ok(_) => (AuditOutcome::Success, None),
-            Err(error) if error.code == ErrorCode::Forbidden => {
-                (AuditOutcome::Denied, Some(error.code.as_str()))
-            }
-            Err(error) => (AuditOutcome::Failure, Some(error.code.as_str())),
-        };
+        let (outcome, detail) = audit_outcome(&result);
         let (actor_id, actor_role) = actor.map(principal_facts).unwrap_or(("system", None));
         self.audit(meta, "admin.staff.invite", outcome, Some(actor_id), actor_role, Some(&email), detail)
             .await;
@@ -1485,6 +1467,15 @@ pub struct Invitation {
     /// Set by tests and seeding; otherwise the provider generates one and sends it.
     #[serde(default, skip)]
     pub temporary_password: Option<String>,
+}
+
+/// How an audit event records a result: success, a denial (`FORBIDDEN`), or a failure with its code.
+fn audit_outcome<T>(result: &ServiceResult<T>) -> (AuditOutcome, Option<&'static str>) {
+    match result {
+        Ok(_) => (AuditOutcome::Success, None),
+        Err(error) if error.code == ErrorCode::Forbidden => (AuditOutcome::Denied, Some(error.code.as_str())),
+        Err(error) => (AuditOutcome::Failure, Some(error.code.as_str())),
+    }
 }
 
 fn principal_facts(principal: &Principal) -> (&str, Option<&str>) {
