@@ -53,7 +53,7 @@ struct Tally {
 }
 
 fn histogram() -> Result<Histogram<u64>> {
-    Histogram::new_with_bounds(1, 120_000_000, 3).map_err(|error| anyhow!("histogram: {error}"))
+    crate::report::latency_histogram(120_000_000)
 }
 
 /// One worker: requests until the window closes.

@@ -321,7 +321,9 @@ async fn execute(command: Command) -> Result<()> {
         Command::SeedApi { url, pool_id, range, concurrency } => {
             let client = wire::client(concurrency)?;
             timed_seed(&range, "AdminCreateUser", async {
-                seed::through_api(&client, &url, &pool_id, (range.from, range.to), concurrency).await
+                seed::through_api(&client, &url, &pool_id, (range.from, range.to), None, concurrency)
+                    .await
+                    .map(|_| ())
             })
             .await
         }
@@ -376,8 +378,8 @@ async fn execute(command: Command) -> Result<()> {
             let mut repeats = 0;
             timed_seed(&range, "AdminCreateUser + AdminSetUserPassword", async {
                 let range = (range.from, range.to);
-                repeats = seed::confirmed_through_api(&client, &url, &pool_id, range, &password, concurrency)
-                    .await?;
+                repeats =
+                    seed::through_api(&client, &url, &pool_id, range, Some(&password), concurrency).await?;
                 Ok(())
             })
             .await?;

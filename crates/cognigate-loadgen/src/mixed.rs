@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use hdrhistogram::Histogram;
 use reqwest::Client;
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,7 @@ struct Tally {
 }
 
 fn histogram() -> Result<Histogram<u64>> {
-    Histogram::new_with_bounds(1, 600_000_000, 3).map_err(|error| anyhow!("histogram: {error}"))
+    crate::report::latency_histogram(600_000_000)
 }
 
 impl Tally {

@@ -12,6 +12,12 @@ use serde::Deserialize;
 use crate::PhaseResults;
 use crate::ops::Op;
 
+/// A latency histogram in microseconds up to `highest_us`, three significant figures: every measurement uses
+/// the same recording so their percentiles compare.
+pub fn latency_histogram(highest_us: u64) -> Result<hdrhistogram::Histogram<u64>> {
+    hdrhistogram::Histogram::new_with_bounds(1, highest_us, 3).map_err(|error| anyhow!("histogram: {error}"))
+}
+
 /// Above this share of a core used by other processes during a measurement, its figure is marked suspect.
 const DISTURBED: f64 = 0.25;
 

@@ -29,50 +29,31 @@ use serde_json::{Value, json};
 use crate::ops::seeded_email;
 use crate::wire;
 
-/// Users `from..to` through the API (AdminCreateUser, welcome message suppressed), `concurrency` at a time.
-pub async fn through_api(
-    client: &Client,
-    url: &str,
-    pool_id: &str,
-    range: (u64, u64),
-    concurrency: usize,
-) -> Result<()> {
-    let (from, to) = range;
-    let next = Arc::new(AtomicU64::new(from));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency.max(1) {
-        let (client, url, pool_id, next) = (client.clone(), url.to_owned(), pool_id.to_owned(), next.clone());
-        workers.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= to {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                let email = seeded_email(i);
-                let body = json!({
-                    "UserPoolId": pool_id,
-                    "Username": email,
-                    "MessageAction": "SUPPRESS",
-                    "UserAttributes": [
-                        { "Name": "email", "Value": email },
-                        { "Name": "email_verified", "Value": "true" },
-                    ],
-                });
-                wire::call(&client, &url, "AdminCreateUser", &body).await?;
-                if (i + 1).is_multiple_of(10_000) {
-                    eprintln!("  ... {} users", i + 1);
-                }
-            }
-        }));
+/// AdminCreateUser of a seeded user: welcome message suppressed, email verified, and the temporary
+/// password when one is given.
+fn create_body(pool_id: &str, email: &str, password: Option<&str>) -> Value {
+    let mut body = json!({
+        "UserPoolId": pool_id,
+        "Username": email,
+        "MessageAction": "SUPPRESS",
+        "UserAttributes": [
+            { "Name": "email", "Value": email },
+            { "Name": "email_verified", "Value": "true" },
+        ],
+    });
+    if let Some(password) = password {
+        body["TemporaryPassword"] = json!(password);
     }
-    for worker in workers {
-        worker.await.context("a seeding worker panicked")??;
-    }
-    Ok(())
+    body
 }
 
-/// One confirmed user with a known password: AdminCreateUser (message suppressed, email verified), then
-/// AdminSetUserPassword with `Permanent`. Two argon2 hashes on the server.
+/// AdminSetUserPassword with `Permanent`: the user is CONFIRMED with `password`.
+fn set_password_body(pool_id: &str, email: &str, password: &str) -> Value {
+    json!({ "UserPoolId": pool_id, "Username": email, "Password": password, "Permanent": true })
+}
+
+/// One confirmed user with a known password: AdminCreateUser, then AdminSetUserPassword with `Permanent`.
+/// Two argon2 hashes on the server.
 pub async fn confirmed_user(
     client: &Client,
     url: &str,
@@ -80,28 +61,8 @@ pub async fn confirmed_user(
     username: &str,
     password: &str,
 ) -> Result<()> {
-    let attributes =
-        json!([{ "Name": "email", "Value": username }, { "Name": "email_verified", "Value": "true" }]);
-    wire::call(
-        client,
-        url,
-        "AdminCreateUser",
-        &json!({
-            "UserPoolId": pool_id,
-            "Username": username,
-            "TemporaryPassword": password,
-            "MessageAction": "SUPPRESS",
-            "UserAttributes": attributes,
-        }),
-    )
-    .await?;
-    wire::call(
-        client,
-        url,
-        "AdminSetUserPassword",
-        &json!({ "UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": true }),
-    )
-    .await?;
+    wire::call(client, url, "AdminCreateUser", &create_body(pool_id, username, Some(password))).await?;
+    wire::call(client, url, "AdminSetUserPassword", &set_password_body(pool_id, username, password)).await?;
     Ok(())
 }
 
@@ -141,15 +102,15 @@ async fn call_repeating(
     bail!("{operation} at {url} failed {SEED_ATTEMPTS} times; last: {last}")
 }
 
-/// Confirmed users `from..to` with one password, through the API (AdminCreateUser, then AdminSetUserPassword
-/// with `Permanent`), `concurrency` at a time: what the auth benchmark signs in with. A call the server fails
-/// (HTTP 5xx) is repeated; returns how many repetitions there were, for the report.
-pub async fn confirmed_through_api(
+/// Users `from..to` through the API, `concurrency` at a time: AdminCreateUser, and with `password` also
+/// AdminSetUserPassword with `Permanent` (confirmed users the auth benchmark signs in with). A call the
+/// server fails (HTTP 5xx) is repeated; returns how many repetitions there were, for the report.
+pub async fn through_api(
     client: &Client,
     url: &str,
     pool_id: &str,
     range: (u64, u64),
-    password: &str,
+    password: Option<&str>,
     concurrency: usize,
 ) -> Result<u64> {
     let (from, to) = range;
@@ -162,7 +123,7 @@ pub async fn confirmed_through_api(
             client.clone(),
             url.to_owned(),
             pool_id.to_owned(),
-            password.to_owned(),
+            password.map(str::to_owned),
             next.clone(),
             repeats.clone(),
         );
@@ -173,26 +134,18 @@ pub async fn confirmed_through_api(
                     return Ok::<(), anyhow::Error>(());
                 }
                 let email = seeded_email(i);
-                let create = json!({
-                    "UserPoolId": pool_id,
-                    "Username": email,
-                    "TemporaryPassword": password,
-                    "MessageAction": "SUPPRESS",
-                    "UserAttributes": [
-                        { "Name": "email", "Value": email },
-                        { "Name": "email_verified", "Value": "true" },
-                    ],
-                });
-                let set = json!({
-                    "UserPoolId": pool_id, "Username": email, "Password": password, "Permanent": true,
-                });
                 async {
+                    let create = create_body(&pool_id, &email, password.as_deref());
                     call_repeating(&client, &url, "AdminCreateUser", &create, true, &repeats).await?;
-                    call_repeating(&client, &url, "AdminSetUserPassword", &set, false, &repeats).await
+                    if let Some(password) = &password {
+                        let set = set_password_body(&pool_id, &email, password);
+                        call_repeating(&client, &url, "AdminSetUserPassword", &set, false, &repeats).await?;
+                    }
+                    anyhow::Ok(())
                 }
                 .await
                 .with_context(|| format!("seeding user {i}"))?;
-                if (i + 1).is_multiple_of(500) {
+                if (i + 1).is_multiple_of(1000) {
                     eprintln!(
                         "  ... {} users ({:.0}/s)",
                         i + 1,

@@ -849,13 +849,13 @@ impl AuthService {
         let email = normalize_email(&request.email)?;
         let result = async {
             self.limit(RateLimitedRoute::ResendCode, meta, Some(&email)).await?;
-            match self.parts.provider.resend_confirmation_code(&email).await {
-                // Unknown or already confirmed accounts get the same answer.
-                Ok(_) | Err(ProviderError { code: ErrorCode::AuthFailed | ErrorCode::Validation, .. }) => {
-                    Ok(accepted("If the account exists and is unconfirmed, a new code has been sent."))
-                }
-                Err(error) => Err(error.into()),
-            }
+            // Unknown and already confirmed accounts get the same answer.
+            let sent = self.parts.provider.resend_confirmation_code(&email).await;
+            accepted_whoever_asked(
+                sent,
+                &[ErrorCode::AuthFailed, ErrorCode::Validation],
+                "If the account exists and is unconfirmed, a new code has been sent.",
+            )
         }
         .await;
         self.finish(meta, "auth.resend_code", Some(&email), result).await
@@ -1143,12 +1143,12 @@ impl AuthService {
         let email = normalize_email(&request.email)?;
         let result = async {
             self.limit(RateLimitedRoute::ForgotPassword, meta, Some(&email)).await?;
-            match self.parts.provider.forgot_password(&email).await {
-                Ok(_) | Err(ProviderError { code: ErrorCode::AuthFailed | ErrorCode::NotConfirmed, .. }) => {
-                    Ok(accepted("If the account exists, a code to reset the password has been sent."))
-                }
-                Err(error) => Err(error.into()),
-            }
+            let sent = self.parts.provider.forgot_password(&email).await;
+            accepted_whoever_asked(
+                sent,
+                &[ErrorCode::AuthFailed, ErrorCode::NotConfirmed],
+                "If the account exists, a code to reset the password has been sent.",
+            )
         }
         .await;
         self.finish(meta, "auth.forgot_password", Some(&email), result).await
@@ -1498,6 +1498,19 @@ pub fn default_role(pool: PoolKind) -> &'static str {
     match pool {
         PoolKind::Customer => "individual",
         PoolKind::Staff => "team_member",
+    }
+}
+
+/// The one answer of a request that must not reveal whether the account exists: the same acceptance
+/// whether the provider sent a code or refused with one of `hidden` (no such user, not in that state).
+fn accepted_whoever_asked<T>(
+    sent: Result<T, ProviderError>,
+    hidden: &[ErrorCode],
+    message: &str,
+) -> ServiceResult<AcceptedResponse> {
+    match sent {
+        Err(error) if !hidden.contains(&error.code) => Err(error.into()),
+        _ => Ok(accepted(message)),
     }
 }
 
