@@ -1,0 +1,176 @@
+//! What the identity provider's confirmation of a sign-up means for the user mirror, as a pure function:
+//! the PostConfirmation Lambda calls it on AWS, where the confirmation happens inside Cognito rather than
+//! in [`crate::auth::AuthService::confirm`], so an account confirmed either way gets the same row.
+//!
+//! The rules are the auth service's: the role comes from the administrator-written attribute when it names
+//! a known role, otherwise the least privileged one; confirming moves a row out of `pending_verification`
+//! to the first gate it has not passed; nobody is taken as approved. A row the service already wrote at
+//! registration (with the plan the person chose) is kept and only moved on.
+
+use std::collections::BTreeMap;
+
+use cognigate_config::{PoolConfig, PoolKind};
+use cognigate_domain::access::AccessModel;
+use cognigate_domain::onboarding::{GateFacts, OnboardingEvent, OnboardingState, gates_for, transition};
+
+use crate::auth::default_role;
+use crate::ports::MirrorUser;
+
+/// The identity whose sign-up was confirmed, as the identity provider describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmedIdentity {
+    pub pool: PoolKind,
+    /// The immutable id.
+    pub sub: String,
+    /// The provider's username (for email-username pools, the sub).
+    pub username: String,
+    /// The user's attributes (`email`, `custom:base_type`, ...).
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl ConfirmedIdentity {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str).filter(|value| !value.is_empty())
+    }
+}
+
+/// The role the mirror records for `identity`: its administrator-written role attribute (`custom:base_type`
+/// for customers, `custom:role` for staff) when that names a role of the pool, otherwise the least
+/// privileged role.
+pub fn role_of(identity: &ConfirmedIdentity, model: &AccessModel) -> String {
+    let attribute = match identity.pool {
+        PoolKind::Customer => identity.attribute("custom:base_type"),
+        PoolKind::Staff => identity.attribute("custom:role"),
+    };
+    attribute
+        .filter(|role| model.pool(identity.pool).roles.contains_key(*role))
+        .map_or_else(|| default_role(identity.pool).to_owned(), str::to_owned)
+}
+
+/// The mirror row after the identity provider confirmed `identity`'s sign-up at `now_ms`: `existing` moved
+/// past `pending_verification`, or a new row built from the identity's attributes.
+pub fn mirror_after_confirmation(
+    existing: Option<MirrorUser>,
+    identity: &ConfirmedIdentity,
+    settings: &PoolConfig,
+    model: &AccessModel,
+    now_ms: i64,
+) -> MirrorUser {
+    let mut user = existing.unwrap_or_else(|| new_row(identity, model, now_ms));
+    "CONFIRMED".clone_into(&mut user.status);
+    user.updated_at = now_ms;
+    if user.onboarding == OnboardingState::PendingVerification {
+        let gates = gates_for(&settings.onboarding.gates, &user.role, &user.requested_tiers);
+        let facts = GateFacts {
+            approved: user.approved,
+            mfa_enrolled: user.mfa_enabled,
+            subscribed: user.subscribed,
+        };
+        // Confirming a pending account is never refused; should the rules change, the row stays put.
+        if let Ok(next) = transition(user.onboarding, OnboardingEvent::Confirmed, &gates, &facts) {
+            user.onboarding = next;
+        }
+    }
+    user
+}
+
+fn new_row(identity: &ConfirmedIdentity, model: &AccessModel, now_ms: i64) -> MirrorUser {
+    let tiers: Vec<String> = identity
+        .attribute("custom:tier")
+        .map(|tiers| tiers.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let premium = identity.pool == PoolKind::Customer && tiers.iter().any(|tier| tier == "premium");
+    MirrorUser {
+        sub: identity.sub.clone(),
+        pool: identity.pool,
+        username: identity.username.clone(),
+        email: identity.attribute("email").unwrap_or_default().to_lowercase(),
+        role: role_of(identity, model),
+        premium,
+        team: identity.attribute("custom:team").map(str::to_owned),
+        onboarding: OnboardingState::PendingVerification,
+        approved: false,
+        mfa_enabled: false,
+        // A tier an administrator wrote before confirmation counts as paid for, as when the service rebuilds
+        // a row from the identity provider.
+        subscribed: premium,
+        requested_tiers: tiers,
+        status: "CONFIRMED".to_owned(),
+        enabled: true,
+        created_at: now_ms,
+        updated_at: now_ms,
+        last_login_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../../cognigate.toml");
+
+    fn config() -> cognigate_config::Config {
+        cognigate_config::load_from_str(SHIPPED, "cognigate.toml", cognigate_config::Environment::Dev, [])
+            .unwrap()
+    }
+
+    fn identity(pool: PoolKind, attributes: &[(&str, &str)]) -> ConfirmedIdentity {
+        ConfirmedIdentity {
+            pool,
+            sub: "0f4c2a6e-0000-4000-8000-000000000001".to_owned(),
+            username: "0f4c2a6e-0000-4000-8000-000000000001".to_owned(),
+            attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn a_plain_sign_up_becomes_an_active_individual() {
+        let config = config();
+        let model = AccessModel::from_config(&config);
+        let who = identity(PoolKind::Customer, &[("email", "Ann@Example.com"), ("sub", "x")]);
+        let row = mirror_after_confirmation(None, &who, &config.pools.customer, &model, 5_000);
+        assert_eq!(row.role, "individual");
+        assert_eq!(row.email, "ann@example.com");
+        assert_eq!(row.onboarding, OnboardingState::Active);
+        assert_eq!(row.status, "CONFIRMED");
+        assert_eq!((row.created_at, row.updated_at), (5_000, 5_000));
+        assert!(!row.approved && !row.premium);
+    }
+
+    #[test]
+    fn a_dealer_waits_for_approval_and_unknown_roles_fall_back() {
+        let config = config();
+        let model = AccessModel::from_config(&config);
+        let dealer =
+            identity(PoolKind::Customer, &[("email", "d@example.com"), ("custom:base_type", "dealer")]);
+        let row = mirror_after_confirmation(None, &dealer, &config.pools.customer, &model, 1);
+        assert_eq!((row.role.as_str(), row.onboarding), ("dealer", OnboardingState::PendingApproval));
+        let forged = identity(PoolKind::Customer, &[("custom:base_type", "super_admin")]);
+        assert_eq!(role_of(&forged, &model), "individual");
+        let staff = identity(PoolKind::Staff, &[("custom:role", "manager"), ("custom:team", "north")]);
+        let row = mirror_after_confirmation(None, &staff, &config.pools.staff, &model, 1);
+        assert_eq!(row.role, "manager");
+        assert_eq!(row.team.as_deref(), Some("north"));
+        assert_eq!(row.onboarding, OnboardingState::PendingMfa, "staff enrol MFA before they are active");
+    }
+
+    #[test]
+    fn an_existing_row_keeps_its_plan_and_moves_on() {
+        let config = config();
+        let model = AccessModel::from_config(&config);
+        let who = identity(PoolKind::Customer, &[("email", "p@example.com")]);
+        let mut registered = mirror_after_confirmation(None, &who, &config.pools.customer, &model, 1);
+        registered.onboarding = OnboardingState::PendingVerification;
+        registered.status = "UNCONFIRMED".to_owned();
+        registered.requested_tiers = vec!["premium".to_owned()];
+        registered.created_at = 1;
+        let row = mirror_after_confirmation(Some(registered), &who, &config.pools.customer, &model, 9);
+        assert_eq!(row.onboarding, OnboardingState::PendingSubscription);
+        assert_eq!((row.created_at, row.updated_at, row.status.as_str()), (1, 9, "CONFIRMED"));
+        // A row already past verification is left where it is.
+        let mut active = row.clone();
+        active.onboarding = OnboardingState::Suspended;
+        let again = mirror_after_confirmation(Some(active), &who, &config.pools.customer, &model, 10);
+        assert_eq!(again.onboarding, OnboardingState::Suspended);
+    }
+}
