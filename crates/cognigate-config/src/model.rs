@@ -47,6 +47,10 @@ pub struct Config {
     /// Rate limits per pool and auth route.
     #[serde(default)]
     pub rate_limits: PerPool<BTreeMap<RateLimitedRoute, RateLimitConfig>>,
+    /// Request throttling in front of the protected routes on AWS: API Gateway per pool, and the WAF rule
+    /// per client address. `cognigate infra` writes these for the CDK app and Terraform.
+    #[serde(default)]
+    pub throttling: ThrottlingConfig,
 }
 
 /// The HTTP service.
@@ -362,6 +366,11 @@ pub struct PoolConfig {
     /// What a new account goes through before it is `active`.
     #[serde(default)]
     pub onboarding: OnboardingConfig,
+    /// Confirm self-service sign-ups at once, without an emailed code, and mark their email verified (the
+    /// PreSignUp trigger on AWS). Only for pools with `sign_up = "self"`, and only in dev: everywhere else a
+    /// person proves they own the address.
+    #[serde(default)]
+    pub auto_confirm: bool,
 }
 
 /// Which identity provider serves a pool.
@@ -611,6 +620,64 @@ pub struct RouteConfig {
     pub pool: PoolKind,
     /// The permission (of that pool) the route requires.
     pub permission: String,
+}
+
+/// Request throttling on AWS, in front of the application's protected routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottlingConfig {
+    /// API Gateway throttling of the customer pool's routes.
+    #[serde(default = "default_customer_throttle")]
+    pub customer: PoolThrottle,
+    /// API Gateway throttling of the staff pool's routes.
+    #[serde(default = "default_staff_throttle")]
+    pub staff: PoolThrottle,
+    /// The WAF rate-based rule: requests one client address may send in any 5-minute window before it is
+    /// blocked, 10 to 2,000,000,000 (AWS WAF's range).
+    #[serde(default = "default_waf_limit")]
+    pub waf_requests_per_5_minutes_per_address: u64,
+}
+
+impl Default for ThrottlingConfig {
+    fn default() -> Self {
+        Self {
+            customer: default_customer_throttle(),
+            staff: default_staff_throttle(),
+            waf_requests_per_5_minutes_per_address: default_waf_limit(),
+        }
+    }
+}
+
+impl ThrottlingConfig {
+    /// The throttle of `pool`'s routes.
+    pub fn get(&self, pool: PoolKind) -> &PoolThrottle {
+        match pool {
+            PoolKind::Customer => &self.customer,
+            PoolKind::Staff => &self.staff,
+        }
+    }
+}
+
+/// API Gateway's token bucket for one pool's routes: a steady rate and the burst it may absorb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolThrottle {
+    /// Requests per second the routes accept on average, at least 1.
+    pub rate_per_second: u32,
+    /// Requests accepted at once above the steady rate (the bucket size), at least `rate_per_second`.
+    pub burst: u32,
+}
+
+fn default_customer_throttle() -> PoolThrottle {
+    PoolThrottle { rate_per_second: 100, burst: 200 }
+}
+
+fn default_staff_throttle() -> PoolThrottle {
+    PoolThrottle { rate_per_second: 20, burst: 40 }
+}
+
+fn default_waf_limit() -> u64 {
+    2000
 }
 
 /// The auth routes that carry their own rate limits.

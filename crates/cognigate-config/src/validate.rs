@@ -89,6 +89,7 @@ pub(crate) fn validate(config: &Config, environment: Environment) -> Vec<Issue> 
     tiers(config, &mut issues);
     routes(config, &mut issues);
     rate_limits(config, &mut issues);
+    throttling(&config.throttling, &mut issues);
     issues
 }
 
@@ -433,6 +434,21 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
         }
     }
 
+    if settings.auto_confirm {
+        if settings.sign_up != SignUpMode::SelfService {
+            issues.push(Issue::new(
+                key("auto_confirm"),
+                "only applies to self-service sign-up (sign_up = \"self\")",
+            ));
+        }
+        if environment != Environment::Dev {
+            issues.push(Issue::new(
+                key("auto_confirm"),
+                format!("must be false in {environment}: only dev may skip proving the email address"),
+            ));
+        }
+    }
+
     if pool == PoolKind::Staff && settings.sign_up == SignUpMode::SelfService {
         issues.push(Issue::new(
             key("sign_up"),
@@ -671,5 +687,135 @@ fn rate_limits(config: &Config, issues: &mut Vec<Issue>) {
                 issues.push(Issue::new(&key, "staff do not register; they are invited"));
             }
         }
+    }
+}
+
+/// AWS WAF's bounds for a rate-based rule's limit (requests per evaluation window).
+pub const WAF_RATE_LIMIT_RANGE: std::ops::RangeInclusive<u64> = 10..=2_000_000_000;
+
+fn throttling(throttling: &ThrottlingConfig, issues: &mut Vec<Issue>) {
+    for pool in PoolKind::ALL {
+        let throttle = throttling.get(pool);
+        if throttle.rate_per_second == 0 {
+            issues.push(Issue::new(
+                format!("throttling.{pool}.rate_per_second"),
+                "must be at least 1 request per second",
+            ));
+        }
+        if throttle.burst < throttle.rate_per_second {
+            issues.push(Issue::new(
+                format!("throttling.{pool}.burst"),
+                format!(
+                    "{} is below rate_per_second ({}): the bucket must hold at least one second of traffic",
+                    throttle.burst, throttle.rate_per_second
+                ),
+            ));
+        }
+    }
+    let waf = throttling.waf_requests_per_5_minutes_per_address;
+    if !WAF_RATE_LIMIT_RANGE.contains(&waf) {
+        issues.push(Issue::new(
+            "throttling.waf_requests_per_5_minutes_per_address",
+            format!(
+                "{waf} is outside AWS WAF's range ({} to {})",
+                WAF_RATE_LIMIT_RANGE.start(),
+                WAF_RATE_LIMIT_RANGE.end()
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../../cognigate.toml");
+
+    fn load(env: Environment, vars: &[(&str, &str)]) -> Result<Config, crate::ConfigError> {
+        crate::load_from_str(SHIPPED, "cognigate.toml", env, vars.iter().copied())
+    }
+
+    fn issue_keys(env: Environment, vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        match load(env, vars) {
+            Ok(_) => Vec::new(),
+            Err(error) => error.issues().iter().map(|i| (i.key.clone(), i.message.clone())).collect(),
+        }
+    }
+
+    #[test]
+    fn throttling_has_defaults_and_reads_overrides() {
+        let config = load(Environment::Dev, &[]).unwrap();
+        assert!(config.throttling.customer.burst >= config.throttling.customer.rate_per_second);
+        assert!(WAF_RATE_LIMIT_RANGE.contains(&config.throttling.waf_requests_per_5_minutes_per_address));
+        let tuned = load(
+            Environment::Prod,
+            &[
+                ("COGNIGATE_THROTTLING__STAFF__RATE_PER_SECOND", "7"),
+                ("COGNIGATE_THROTTLING__STAFF__BURST", "7"),
+                ("COGNIGATE_THROTTLING__WAF_REQUESTS_PER_5_MINUTES_PER_ADDRESS", "10"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(tuned.throttling.staff, PoolThrottle { rate_per_second: 7, burst: 7 });
+        assert_eq!(tuned.throttling.waf_requests_per_5_minutes_per_address, 10);
+    }
+
+    #[test]
+    fn throttling_out_of_bounds_is_refused_with_its_key() {
+        let zero = issue_keys(Environment::Dev, &[("COGNIGATE_THROTTLING__CUSTOMER__RATE_PER_SECOND", "0")]);
+        assert!(zero.iter().any(|(key, _)| key == "throttling.customer.rate_per_second"), "{zero:?}");
+        let small_burst = issue_keys(
+            Environment::Dev,
+            &[
+                ("COGNIGATE_THROTTLING__STAFF__RATE_PER_SECOND", "50"),
+                ("COGNIGATE_THROTTLING__STAFF__BURST", "49"),
+            ],
+        );
+        assert!(
+            small_burst
+                .iter()
+                .any(|(key, message)| key == "throttling.staff.burst" && message.contains("49")),
+            "{small_burst:?}"
+        );
+        for limit in ["9", "2000000001"] {
+            let issues = issue_keys(
+                Environment::Dev,
+                &[("COGNIGATE_THROTTLING__WAF_REQUESTS_PER_5_MINUTES_PER_ADDRESS", limit)],
+            );
+            assert!(
+                issues
+                    .iter()
+                    .any(|(key, message)| key == "throttling.waf_requests_per_5_minutes_per_address"
+                        && message.contains("AWS WAF")),
+                "{limit}: {issues:?}"
+            );
+        }
+        for limit in ["10", "2000000000"] {
+            let vars = [("COGNIGATE_THROTTLING__WAF_REQUESTS_PER_5_MINUTES_PER_ADDRESS", limit)];
+            assert!(load(Environment::Dev, &vars).is_ok(), "{limit}");
+        }
+    }
+
+    #[test]
+    fn auto_confirm_is_for_dev_self_sign_up_only() {
+        let on = [("COGNIGATE_POOLS__CUSTOMER__AUTO_CONFIRM", "true")];
+        let dev = load(Environment::Dev, &on).unwrap();
+        assert!(dev.pools.customer.auto_confirm);
+        assert!(!load(Environment::Dev, &[]).unwrap().pools.customer.auto_confirm, "off by default");
+        for env in [Environment::Staging, Environment::Prod] {
+            let issues = issue_keys(env, &on);
+            assert!(
+                issues
+                    .iter()
+                    .any(|(key, message)| key == "pools.customer.auto_confirm"
+                        && message.contains(env.as_str())),
+                "{env}: {issues:?}"
+            );
+        }
+        let staff = issue_keys(Environment::Dev, &[("COGNIGATE_POOLS__STAFF__AUTO_CONFIRM", "true")]);
+        assert!(
+            staff.iter().any(|(key, message)| key == "pools.staff.auto_confirm" && message.contains("self")),
+            "{staff:?}"
+        );
     }
 }

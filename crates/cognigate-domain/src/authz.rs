@@ -19,6 +19,10 @@ pub struct CustomerIdentity {
     /// Tiers laid over the base type, e.g. `["premium"]`.
     #[serde(default)]
     pub tiers: Vec<String>,
+    /// The staff team that looks after the account (e.g. a dealer's sales team), if any: a team-scoped
+    /// manager reaches the customers of their own team and no others.
+    #[serde(default)]
+    pub team: Option<String>,
     /// False when the account is disabled, suspended or otherwise not allowed to act.
     pub active: bool,
 }

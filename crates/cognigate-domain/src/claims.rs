@@ -62,10 +62,8 @@ pub fn identity_claims(
         }
         _ => Vec::new(),
     };
-    let team = match pool {
-        PoolKind::Staff => attribute("custom:team").map(str::to_owned),
-        PoolKind::Customer => None,
-    };
+    // Staff belong to a team; a customer may be looked after by one (a dealer's sales team).
+    let team = attribute("custom:team").map(str::to_owned);
     let permissions = role
         .as_deref()
         .map(|role| model.permissions_of(pool, role, &tiers).into_iter().collect())

@@ -14,5 +14,6 @@ pub mod authz;
 pub mod claims;
 pub mod errors;
 pub mod onboarding;
+pub mod routes;
 
 pub use cognigate_config::PoolKind;

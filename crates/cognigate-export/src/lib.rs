@@ -1,11 +1,13 @@
 //! Everything cognigate derives from its configuration for people and tools.
 //!
 //! `cognigate export` writes [`export`]'s artefacts (roles.json, policies.yaml, the Cedar policy set and
-//! schema, the permissions matrix); `cognigate docs` writes [`docs`]'s pages under `docs/`. Both are pure
+//! schema, the permissions matrix); `cognigate docs` writes [`docs`]'s pages under `docs/`; `cognigate infra`
+//! writes [`infra_json`] to `infra/cognigate.json` for the CDK app and Terraform. All are pure
 //! functions of the configuration, so their output is stable: the same file gives the same bytes, which is
 //! what lets CI fail when the committed docs fall behind the configuration.
 
 mod flows;
+mod infra;
 mod markdown;
 mod reference;
 mod roles;
@@ -14,6 +16,7 @@ use cognigate_config::{Config, Environment};
 use cognigate_policy::Authorizer;
 
 pub use flows::flows_page;
+pub use infra::{GENERATED_BY, infra_json};
 pub use reference::{ConfigKey, config_keys};
 
 /// A generated file: where it goes (relative to the output directory) and what it holds.
@@ -34,6 +37,9 @@ impl Artefact {
 pub enum ExportError {
     #[error("cannot serialize {what}: {message}")]
     Serialize { what: &'static str, message: String },
+    /// The configuration cannot be said in the infrastructure file's terms.
+    #[error("cannot write infra/cognigate.json: {0}")]
+    Infra(String),
 }
 
 /// The machine-readable and human-readable exports of the access model.

@@ -124,6 +124,7 @@ fn reach(authorizer: &Authorizer, role: &str, action: AdminAction) -> &'static s
             id: "docs-customer".into(),
             base: model.customer.roles.keys().next().cloned().unwrap_or_default(),
             tiers: Vec::new(),
+            team: None,
             active: true,
         }),
         _ => Resource::Staff(StaffIdentity {

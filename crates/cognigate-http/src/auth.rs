@@ -33,6 +33,8 @@ use crate::AppState;
 pub struct AuthApi {
     pub customer: Arc<AuthService>,
     pub staff: Arc<AuthService>,
+    /// The admin API and the console's operations, over both pools.
+    pub admin: Arc<cognigate_service::admin::AdminService>,
     pub webhook: BillingWebhook,
     pub metrics: Arc<Metrics>,
 }
@@ -147,7 +149,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 }
 
 /// The bearer token of `Authorization`, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -187,7 +189,7 @@ fn service(state: &AppState, pool: PoolPath) -> ServiceResult<&Arc<AuthService>>
     Ok(api(state)?.service(pool.into()))
 }
 
-fn with_id(meta: &Meta, error: ServiceError) -> ApiError {
+pub(crate) fn with_id(meta: &Meta, error: ServiceError) -> ApiError {
     ApiError { error, request_id: meta.0.request_id.clone() }
 }
 

@@ -9,7 +9,9 @@
 //! Every request gets a request id (`x-request-id`, propagated when the caller sent one), a tracing span
 //! and a latency observation at `/metrics`.
 
+pub mod admin;
 pub mod auth;
+mod console;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +69,7 @@ impl Readiness {
     tags((name = "auth", description = "Sign-up, sign-in, tokens and passwords, per pool"),
          (name = "mfa", description = "TOTP enrolment"),
          (name = "billing", description = "The billing provider's webhook"),
+         (name = "admin", description = "Administration of both pools, for staff access tokens"),
          (name = "operations", description = "Health, readiness and metrics")),
 )]
 struct ApiDoc;
@@ -90,6 +93,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi as _;
     let (router, document) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
+        .merge(admin::routes())
         .split_for_parts();
     (router, document)
 }
@@ -114,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
         .merge(documented)
+        .merge(console::routes(&state))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::middleware::from_fn(move |request, next| observe(observed.clone(), request, next)))

@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
         id: "c".into(),
         base: "dealer".into(),
         tiers: vec!["premium".into()],
+        team: None,
         active: true,
     });
     let analytics = Action::Permission("premium_analytics".into());

@@ -149,12 +149,13 @@ impl Authorizer {
         };
         let principal_team = match principal {
             Principal::Staff(staff) => staff.team.as_deref(),
-            Principal::Customer(_) => None,
+            Principal::Customer(customer) => customer.team.as_deref(),
         };
         let resource_team = match resource {
             Resource::Staff(staff) => staff.team.as_deref(),
+            Resource::Customer(customer) => customer.team.as_deref(),
             Resource::Team { name } => Some(name.as_str()),
-            Resource::Application | Resource::Customer(_) => None,
+            Resource::Application => None,
         };
         let teams: HashSet<&str> = principal_team.into_iter().chain(resource_team).collect();
         for team in teams {
@@ -217,10 +218,13 @@ impl Authorizer {
                 parents.extend(self.ancestors("CustomerTier", tier)?);
             }
         }
-        let attrs = HashMap::from([
+        let mut attrs = HashMap::from([
             ("base".to_owned(), RestrictedExpression::new_string(customer.base.clone())),
             ("active".to_owned(), RestrictedExpression::new_bool(customer.active)),
         ]);
+        if let Some(team) = &customer.team {
+            attrs.insert("team".to_owned(), RestrictedExpression::new_entity_uid(uid("Team", team)?));
+        }
         Entity::new(uid("Customer", &customer.id)?, attrs, parents).map_err(|error| error.to_string())
     }
 

@@ -80,7 +80,7 @@ pub fn schema(model: &AccessModel) -> String {
     out.push_str("  // Staff roles; a role is in the roles it inherits from.\n");
     out.push_str("  entity StaffRole in [StaffRole];\n");
     out.push_str("  entity Customer in [CustomerRole, CustomerTier] = {\n");
-    out.push_str("    \"base\": String,\n    \"active\": Bool,\n  };\n");
+    out.push_str("    \"base\": String,\n    \"active\": Bool,\n    \"team\"?: Team,\n  };\n");
     out.push_str("  entity Staff in [StaffRole, Team] = {\n");
     out.push_str("    \"role\": String,\n    \"rank\": Long,\n    \"team_scoped\": Bool,\n");
     out.push_str("    \"active\": Bool,\n    \"team\"?: Team,\n  };\n");

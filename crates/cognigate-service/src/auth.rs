@@ -82,8 +82,8 @@ type PermissionFacts = (String, Vec<String>, bool);
 /// The auth flows of one pool.
 #[derive(Debug)]
 pub struct AuthService {
-    shared: SharedParts,
-    parts: PoolParts,
+    pub(crate) shared: SharedParts,
+    pub(crate) parts: PoolParts,
     /// Permissions by (role, tiers, active): `authorize` is pure over these facts, so each combination is
     /// decided by Cedar once.
     permissions: Mutex<HashMap<PermissionFacts, Vec<String>>>,
@@ -401,11 +401,11 @@ impl AuthService {
         &self.parts.settings
     }
 
-    fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.shared.clock.now()
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         i64::try_from(self.now()).unwrap_or(i64::MAX).saturating_mul(1000)
     }
 
@@ -480,7 +480,7 @@ impl AuthService {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         meta: &RequestMeta,
         action: &str,
@@ -538,16 +538,16 @@ impl AuthService {
 
     // ----- the mirror -----
 
-    fn gates_of(&self, user: &MirrorUser) -> Vec<cognigate_config::OnboardingGate> {
+    pub(crate) fn gates_of(&self, user: &MirrorUser) -> Vec<cognigate_config::OnboardingGate> {
         gates_for(&self.parts.settings.onboarding.gates, &user.role, &user.requested_tiers)
     }
 
-    fn facts_of(user: &MirrorUser) -> GateFacts {
+    pub(crate) fn facts_of(user: &MirrorUser) -> GateFacts {
         GateFacts { approved: user.approved, mfa_enrolled: user.mfa_enabled, subscribed: user.subscribed }
     }
 
     /// The next state of `user` after `event`, or a conflict the caller answers.
-    fn apply(&self, user: &mut MirrorUser, event: OnboardingEvent) -> ServiceResult<()> {
+    pub(crate) fn apply(&self, user: &mut MirrorUser, event: OnboardingEvent) -> ServiceResult<()> {
         let next = transition(user.onboarding, event, &self.gates_of(user), &Self::facts_of(user))
             .map_err(|refused| ServiceError::new(ErrorCode::Conflict, refused.to_string()))?;
         user.onboarding = next;
@@ -608,7 +608,7 @@ impl AuthService {
         state_after_gates(&self.gates_of(user), &Self::facts_of(user))
     }
 
-    async fn load_or_rebuild(&self, sub: &str, access_token: &str) -> ServiceResult<MirrorUser> {
+    pub(crate) async fn load_or_rebuild(&self, sub: &str, access_token: &str) -> ServiceResult<MirrorUser> {
         if let Some(user) = self.shared.mirror.get_mirror(self.parts.pool, sub).await? {
             return Ok(user);
         }
@@ -617,7 +617,7 @@ impl AuthService {
     }
 
     /// Writes a mirror row, and forgets this instance's cached copy of it.
-    async fn save(&self, user: &MirrorUser) -> crate::ports::PortResult<()> {
+    pub(crate) async fn save(&self, user: &MirrorUser) -> crate::ports::PortResult<()> {
         self.recent.lock().unwrap_or_else(PoisonError::into_inner).remove(&user.sub);
         self.shared.mirror.put_mirror(user).await
     }
@@ -639,6 +639,7 @@ impl AuthService {
                 id: user.sub.clone(),
                 base: user.role.clone(),
                 tiers: tiers.clone(),
+                team: None,
                 active,
             }),
             PoolKind::Staff => Principal::Staff(StaffIdentity {
@@ -1314,6 +1315,7 @@ impl AuthService {
                 id: user.sub.clone(),
                 base: user.role.clone(),
                 tiers: if user.premium { vec!["premium".to_owned()] } else { Vec::new() },
+                team: user.team.clone(),
                 active,
             }),
             PoolKind::Staff => Resource::Staff(StaffIdentity {
@@ -1390,9 +1392,43 @@ impl AuthService {
         .await;
         let (outcome, detail) = audit_outcome(&result);
         let (actor_id, actor_role) = actor.map(principal_facts).unwrap_or(("system", None));
-        self.audit(meta, "admin.staff.invite", outcome, Some(actor_id), actor_role, Some(&email), detail)
+        self.audit(meta, "admin.user.invite", outcome, Some(actor_id), actor_role, Some(&email), detail)
             .await;
         result
+    }
+
+    /// Creates an account directly, with a permanent password when one is given (or the provider's
+    /// invitation otherwise), for seeding and imports: no actor, no authorization, no invitation message
+    /// when a password is set. `attributes` carry the role, base type, tier and team.
+    pub async fn provision(
+        &self,
+        email: &str,
+        attributes: &BTreeMap<String, String>,
+        password: Option<&str>,
+        approved: bool,
+    ) -> ServiceResult<MirrorUser> {
+        let email = normalize_email(email)?;
+        let mut attributes = attributes.clone();
+        attributes.insert("email".to_owned(), email.clone());
+        attributes.insert("email_verified".to_owned(), "true".to_owned());
+        let record =
+            self.parts.provider.admin_create_user(&email, &attributes, password, password.is_some()).await?;
+        if let Some(password) = password
+            && let Err(error) =
+                self.parts.provider.admin_set_user_password(&record.username, password, true).await
+        {
+            self.compensate_registration(&record.username).await;
+            return Err(error.into());
+        }
+        let record = self.parts.provider.admin_get_user(&record.username).await?;
+        let mut user = self.mirror_from_record(&record);
+        user.approved = approved;
+        user.onboarding = state_after_gates(&self.gates_of(&user), &Self::facts_of(&user));
+        if let Err(error) = self.save(&user).await {
+            self.compensate_registration(&record.username).await;
+            return Err(error.into());
+        }
+        Ok(user)
     }
 
     /// Grants or removes premium (billing): the tier attribute at the identity provider first, so the next
@@ -1470,7 +1506,7 @@ pub struct Invitation {
 }
 
 /// How an audit event records a result: success, a denial (`FORBIDDEN`), or a failure with its code.
-fn audit_outcome<T>(result: &ServiceResult<T>) -> (AuditOutcome, Option<&'static str>) {
+pub(crate) fn audit_outcome<T>(result: &ServiceResult<T>) -> (AuditOutcome, Option<&'static str>) {
     match result {
         Ok(_) => (AuditOutcome::Success, None),
         Err(error) if error.code == ErrorCode::Forbidden => (AuditOutcome::Denied, Some(error.code.as_str())),
@@ -1478,7 +1514,7 @@ fn audit_outcome<T>(result: &ServiceResult<T>) -> (AuditOutcome, Option<&'static
     }
 }
 
-fn principal_facts(principal: &Principal) -> (&str, Option<&str>) {
+pub(crate) fn principal_facts(principal: &Principal) -> (&str, Option<&str>) {
     match principal {
         Principal::Customer(customer) => (&customer.id, Some(&customer.base)),
         Principal::Staff(staff) => (&staff.id, Some(&staff.role)),

@@ -4,8 +4,10 @@
 //! keeps the user mirror, onboarding, lockout, rate limits and the audit log in step; the webhook, `sync`
 //! and the metrics serve both pools. Storage and counters are ports ([`ports`], [`limits`]) so SQLite,
 //! PostgreSQL, Redis or a test's failing double can stand behind them. Transports (`cognigate-http`, the
-//! console) only translate.
+//! console) only translate. [`admin::AdminService`] is the one admin system over both pools, behind the
+//! admin API and the console alike.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod error;
@@ -14,6 +16,7 @@ pub mod metrics;
 pub mod ports;
 pub mod sync;
 pub mod totp;
+pub mod triggers;
 pub mod webhook;
 
 pub use error::{ServiceError, ServiceResult};

@@ -1,5 +1,5 @@
-//! What the service needs from storage, as traits: the user mirror, the audit log and the billing
-//! webhook's processed-event ledger. `cognigate-store` implements them on SQLite and PostgreSQL; tests wrap
+//! What the service needs from storage, as traits: the user mirror, the audit log, the staff teams and the
+//! billing webhook's processed-event ledger. `cognigate-store` implements them on SQLite and PostgreSQL; tests wrap
 //! them to inject failures.
 
 use async_trait::async_trait;
@@ -85,7 +85,7 @@ pub trait MirrorStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Whether an audited action succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     Success,
@@ -105,12 +105,14 @@ impl AuditOutcome {
 
 /// One audited event. Never holds a password, code, token or secret: the fields are identifiers and
 /// outcomes only, and `detail` is an error code or a short fixed phrase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// A UUID.
     pub id: String,
     /// Milliseconds since the epoch.
     pub at: i64,
+    /// `customer` or `staff`.
+    #[schema(value_type = String)]
     pub pool: PoolKind,
     /// `auth.login`, `auth.register`, `admin.user.disable`, ...
     pub action: String,
@@ -151,6 +153,26 @@ pub struct AuditQuery {
 pub trait AuditStore: Send + Sync + std::fmt::Debug {
     async fn append_audit(&self, event: &AuditEvent) -> PortResult<()>;
     async fn query_audit(&self, query: &AuditQuery) -> PortResult<Vec<AuditEvent>>;
+}
+
+/// A staff team. Its members are the mirror rows whose `team` is its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Team {
+    pub name: String,
+    pub description: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// The staff teams.
+#[async_trait]
+pub trait TeamStore: Send + Sync + std::fmt::Debug {
+    /// Creates the team; `false` when one with that name exists (nothing changes then).
+    async fn create_team(&self, team: &Team) -> PortResult<bool>;
+    async fn get_team(&self, name: &str) -> PortResult<Option<Team>>;
+    /// Every team, by name.
+    async fn list_teams(&self) -> PortResult<Vec<Team>>;
 }
 
 /// The billing webhook's ledger of processed events, for idempotency.

@@ -13,7 +13,7 @@ use crate::error::ServiceResult;
 use crate::ports::{MirrorQuery, MirrorUser};
 
 /// What a sync found and did, per pool.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncReport {
     pub pool: String,
     /// Identities seen at the provider.
@@ -21,6 +21,7 @@ pub struct SyncReport {
     /// Mirror rows created for identities that had none.
     pub created: Vec<String>,
     /// Mirror rows corrected, with the fields that differed.
+    #[schema(value_type = Vec<Object>)]
     pub updated: Vec<(String, Vec<String>)>,
     /// Mirror rows removed because their identity no longer exists.
     pub removed: Vec<String>,

@@ -1,5 +1,5 @@
 //! The service's storage ports (`cognigate_service::ports`) on the engine's database: the user mirror, the
-//! audit log and the billing webhook's ledger of processed events.
+//! audit log, the staff teams and the billing webhook's ledger of processed events.
 //!
 //! Same conventions as the engine's store: portable SQL over the `Any` driver, each record a JSON document
 //! (`data`) beside the columns queries filter and order on (tables in `migrations/*/0002_service.sql`).
@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use cognigate_config::PoolKind;
 use cognigate_domain::onboarding::OnboardingState;
 use cognigate_service::ports::{
-    AuditEvent, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, PortResult,
-    WebhookLedger,
+    AuditEvent, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, PortResult, Team,
+    TeamStore, WebhookLedger,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -318,6 +318,48 @@ impl AuditStore for SqlStore {
         }
         self.port_all(select.finish("ORDER BY at DESC, id DESC", page_size(query.limit))).await
     }
+}
+
+#[async_trait]
+impl TeamStore for SqlStore {
+    async fn create_team(&self, team: &Team) -> PortResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&team.name)
+        .bind(&team.description)
+        .bind(team.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_team(&self, name: &str) -> PortResult<Option<Team>> {
+        let row = sqlx::query("SELECT name, description, created_at FROM teams WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(team_of).transpose()
+    }
+
+    async fn list_teams(&self) -> PortResult<Vec<Team>> {
+        let rows = sqlx::query("SELECT name, description, created_at FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(team_of).collect()
+    }
+}
+
+fn team_of(row: &AnyRow) -> PortResult<Team> {
+    Ok(Team {
+        name: row.try_get("name").map_err(backend)?,
+        description: row.try_get("description").map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
 }
 
 #[async_trait]

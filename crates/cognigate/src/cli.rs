@@ -34,6 +34,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Write the generated documentation pages (or check that they are current).
     Docs(DocsArgs),
+    /// Write infra/cognigate.json, what the CDK app and Terraform read for every environment (or check
+    /// that the file is current).
+    Infra(InfraArgs),
     /// Show the messages the embedded engine would have emailed (codes, invitations), newest first.
     Outbox(OutboxArgs),
     /// Reconcile the user mirror with the identity providers: create missing rows, correct drifted
@@ -69,6 +72,12 @@ pub struct ServeArgs {
     /// Listen on this address instead of service.listen (port 0 picks a free port).
     #[arg(long)]
     pub listen: Option<String>,
+    /// `dev` only: do not create the first super_admin and the demo accounts in an empty installation.
+    #[arg(long)]
+    pub no_seed: bool,
+    /// `dev` only: create the first super_admin but no demo teams, staff or customers.
+    #[arg(long)]
+    pub no_demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +101,16 @@ pub struct DocsArgs {
     #[arg(long, default_value = "docs")]
     pub out: PathBuf,
     /// Write nothing; fail if a generated page differs from what is on disk.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InfraArgs {
+    /// The file to write.
+    #[arg(long, default_value = "infra/cognigate.json")]
+    pub out: PathBuf,
+    /// Write nothing; fail if the file differs from what the configuration gives.
     #[arg(long)]
     pub check: bool,
 }

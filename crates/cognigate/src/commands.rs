@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::Show) => config_show(&cli.config, cli.env.unwrap_or_default()),
         Command::Export(args) => export(&cli.config, cli.env.unwrap_or_default(), args),
         Command::Docs(args) => docs(&cli.config, args),
+        Command::Infra(args) => infra(&cli.config, args),
         Command::Outbox(args) => outbox(&cli.config, cli.env.unwrap_or_default(), args),
         Command::Sync(args) => sync(&cli.config, cli.env.unwrap_or_default(), args),
     }
@@ -146,6 +147,35 @@ fn docs(path: &Path, args: &DocsArgs) -> Result<ExitCode> {
     }
 }
 
+/// `cognigate infra`: every environment, loaded from the file alone. Process variables are deliberately
+/// not read: the committed file must not depend on who generated it.
+fn infra(path: &Path, args: &crate::cli::InfraArgs) -> Result<ExitCode> {
+    let mut environments = Vec::new();
+    for env in Environment::ALL {
+        environments.push((env, cognigate_config::load_file(path, env, std::iter::empty())?));
+    }
+    let text = cognigate_export::infra_json(&environments)?;
+    if args.check {
+        if std::fs::read_to_string(&args.out).ok().as_deref() == Some(text.as_str()) {
+            println!("{} is current", args.out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{} differs from what `cognigate infra` generates from {}; run `cargo run -p cognigate -- infra` \
+             and commit the result",
+            args.out.display(),
+            path.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some(parent) = args.out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&args.out, &text).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!("wrote {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<ExitCode> {
     let (config, authorizer) = load_with_policies(path, environment)?;
     let listen = args.listen.clone().unwrap_or_else(|| config.service.listen.clone());
@@ -183,7 +213,12 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         let local_pools =
             parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
         let authorizer = Arc::new(authorizer);
-        let api = cognigate::services::build(&config, authorizer.clone(), &parts, Default::default())?;
+        let api = cognigate::services::build(&config, environment, authorizer.clone(), &parts, Default::default())?;
+        let seeded = if environment == Environment::Dev && !args.no_seed {
+            Some(cognigate::seed::dev(&api, parts.store.as_ref(), !args.no_demo).await?)
+        } else {
+            None
+        };
         let state = AppState {
             config: Arc::new(config),
             environment,
@@ -206,6 +241,22 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         println!(
             "Auth API: http://{bound}/auth/customer/* and http://{bound}/auth/staff/* (OpenAPI: http://{bound}/openapi.json)"
         );
+        println!("Console: http://{bound}/console");
+        match seeded {
+            Some(cognigate::seed::Seeded::Created { admin_email, temporary_password, demo_accounts }) => {
+                println!("  First super_admin: {admin_email}");
+                println!("  One-time temporary password: {temporary_password}");
+                println!(
+                    "  (shown once: at the first sign-in you choose your own password and set up an authenticator \
+                     app; {demo_accounts} demo accounts in teams sales-north and sales-south got invitations, \
+                     readable in the console's Outbox)"
+                );
+            }
+            Some(cognigate::seed::Seeded::AlreadySeeded) => {
+                println!("  (a super_admin exists already: nothing was seeded; sign in with your own password)")
+            }
+            None => {}
+        }
         // This line gives the address, so scripts and tests can find a port-0 server.
         println!("cognigate listening on http://{bound} (environment: {environment})");
         tracing::info!(%bound, %environment, "listening");
@@ -248,7 +299,13 @@ fn sync(path: &Path, environment: Environment, args: &SyncArgs) -> Result<ExitCo
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let reports = runtime.block_on(async {
         let parts = cognigate::runtime::start(&config, environment).await?;
-        let api = cognigate::services::build(&config, Arc::new(authorizer), &parts, Default::default())?;
+        let api = cognigate::services::build(
+            &config,
+            environment,
+            Arc::new(authorizer),
+            &parts,
+            Default::default(),
+        )?;
         let mut reports = Vec::new();
         for pool in cognigate_config::PoolKind::ALL {
             let report = cognigate_service::sync::sync_pool(api.service(pool), args.dry_run)

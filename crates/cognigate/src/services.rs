@@ -7,15 +7,16 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use async_trait::async_trait;
-use cognigate_config::{AuditSink, Config, PoolKind};
+use cognigate_config::{AuditSink, Config, Environment, PoolKind};
 use cognigate_engine::Engine;
 use cognigate_http::auth::AuthApi;
 use cognigate_policy::Authorizer;
+use cognigate_service::admin::AdminService;
 use cognigate_service::audit::Auditor;
 use cognigate_service::auth::{AuthService, PoolParts, SharedParts};
 use cognigate_service::limits::{Lockout, MemoryLockout, MemoryRateLimiter, RateLimiter};
 use cognigate_service::metrics::Metrics;
-use cognigate_service::ports::{AuditStore, MirrorStore, WebhookLedger};
+use cognigate_service::ports::{AuditStore, MirrorStore, TeamStore, WebhookLedger};
 use cognigate_service::webhook::{BillingWebhook, WebhookSecret};
 use cognigate_token::{
     Audience, Clock, HttpJwksSource, JwkSet, JwksError, JwksSource, Revocation, RevocationCheck,
@@ -85,6 +86,7 @@ fn cognito_issuer(region: &str, pool_id: &str, endpoint: Option<&str>) -> String
 /// Builds the auth API.
 pub fn build(
     config: &Config,
+    environment: Environment,
     authorizer: Arc<Authorizer>,
     runtime: &Runtime,
     options: ServiceOptions,
@@ -93,6 +95,7 @@ pub fn build(
     let mirror: Arc<dyn MirrorStore> = options.mirror.clone().unwrap_or_else(|| store.clone());
     let audit_store: Option<Arc<dyn AuditStore>> =
         config.audit.sinks.contains(&AuditSink::Store).then(|| store.clone() as Arc<dyn AuditStore>);
+    let audit_store_for_queries = audit_store.clone();
     let metrics = Arc::new(Metrics::new());
     let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new());
     let lockout: Arc<dyn Lockout> = Arc::new(MemoryLockout::new());
@@ -161,7 +164,15 @@ pub fn build(
         },
         None => None,
     };
-    let ledger: Arc<dyn WebhookLedger> = store;
+    let ledger: Arc<dyn WebhookLedger> = store.clone();
     let webhook = BillingWebhook::new(secret, ledger, customer.clone(), options.clock.clone());
-    Ok(AuthApi { customer, staff, webhook, metrics })
+    let teams: Arc<dyn TeamStore> = store;
+    let admin = Arc::new(AdminService::new(
+        customer.clone(),
+        staff.clone(),
+        teams,
+        audit_store_for_queries,
+        environment.as_str(),
+    ));
+    Ok(AuthApi { customer, staff, admin, webhook, metrics })
 }

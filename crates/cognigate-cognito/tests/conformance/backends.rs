@@ -42,8 +42,9 @@ impl Backend {
             Codes::Outbox(store) => {
                 let messages = store.list_outbox(Some(email), 1).await.unwrap();
                 let body = &messages.first().unwrap_or_else(|| panic!("no message to {email}")).body;
+                // The last 6-digit number: a pool's name may hold digits too.
                 body.split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 6)
+                    .rfind(|w| w.len() == 6)
                     .unwrap_or_else(|| panic!("no code in the message to {email}"))
                     .to_owned()
             }

@@ -16,6 +16,7 @@ fn principal_for(pool: PoolKind, role: &str, tiers: &[String]) -> Principal {
             id: format!("customer-{role}"),
             base: role.to_owned(),
             tiers: tiers.to_vec(),
+            team: None,
             active: true,
         }),
         PoolKind::Staff => Principal::Staff(StaffIdentity {
@@ -97,8 +98,13 @@ fn every_admin_operation_follows_its_governing_permission() {
         team: Some("alpha".into()),
         active: true,
     };
-    let customer =
-        CustomerIdentity { id: "buyer".into(), base: "individual".into(), tiers: vec![], active: true };
+    let customer = CustomerIdentity {
+        id: "buyer".into(),
+        base: "individual".into(),
+        tiers: vec![],
+        team: None,
+        active: true,
+    };
     let context = RequestContext { granted_role: Some("team_member".into()), active_super_admins: Some(2) };
     for role in model.staff.roles.values() {
         let principal = principal_for(PoolKind::Staff, &role.name, &[]);

@@ -5,8 +5,8 @@ use cognigate_config::PoolKind;
 use cognigate_domain::onboarding::OnboardingState;
 use cognigate_engine::store::Store;
 use cognigate_service::ports::{
-    AuditEvent, AuditOutcome, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError,
-    WebhookLedger,
+    AuditEvent, AuditOutcome, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, Team,
+    TeamStore, WebhookLedger,
 };
 use cognigate_store::SqlStore;
 
@@ -48,13 +48,14 @@ async fn run_all(url: &str) {
     mirror_counts(&fresh(url).await).await;
     audit_append_and_query(&fresh(url).await).await;
     webhook_ledger(&fresh(url).await).await;
+    teams(&fresh(url).await).await;
 }
 
 /// The store at `url` with the service's tables emptied, so each scenario starts from nothing.
 async fn fresh(url: &str) -> SqlStore {
     let store = SqlStore::open(url).await.unwrap();
     let raw = sqlx::AnyPool::connect(url).await.unwrap();
-    for table in ["mirror_users", "audit_events", "webhook_events"] {
+    for table in ["mirror_users", "audit_events", "webhook_events", "teams"] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&raw).await.unwrap();
     }
     raw.close().await;
@@ -581,6 +582,23 @@ async fn webhook_ledger(store: &SqlStore) {
     // Two concurrent deliveries of the same event: exactly one gets to process it.
     let (a, b) = tokio::join!(store.record_event("evt_3", 1), store.record_event("evt_3", 2));
     assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|first| **first).count(), 1);
+}
+
+async fn teams(store: &SqlStore) {
+    let team = |name: &str, at: i64| Team {
+        name: name.to_owned(),
+        description: format!("{name} team"),
+        created_at: at,
+    };
+    assert!(store.list_teams().await.unwrap().is_empty());
+    assert!(store.create_team(&team("west", 2)).await.unwrap());
+    assert!(store.create_team(&team("east", 1)).await.unwrap());
+    let again = Team { description: "changed".to_owned(), ..team("west", 3) };
+    assert!(!store.create_team(&again).await.unwrap(), "a second team with the same name is refused");
+    assert_eq!(store.get_team("west").await.unwrap(), Some(team("west", 2)), "the first one is untouched");
+    assert_eq!(store.get_team("north").await.unwrap(), None);
+    let names: Vec<String> = store.list_teams().await.unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["east", "west"], "by name");
 }
 
 /// A database the previous version made (only the engine's migration applied, with data in it) opens with

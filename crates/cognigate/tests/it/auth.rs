@@ -234,7 +234,7 @@ async fn the_journeys_on_the_cognito_provider() {
     let upstream = Stack::start(&[]).await;
     let env = cognito_env(&upstream);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = crate::serve::start_with(&["dev", "--listen", "127.0.0.1:0"], &env);
+    let server = crate::serve::start_with(&["dev", "--no-seed", "--listen", "127.0.0.1:0"], &env);
     for kind in ["customer", "staff"] {
         let line = server.lines.iter().find(|l| l.starts_with(&format!("{kind} pool: "))).unwrap();
         assert!(line.contains("AWS Cognito"), "{line}");
@@ -725,7 +725,7 @@ async fn requests_carry_ids_and_health_and_metrics_answer() {
 async fn sync_repairs_the_drift_a_killed_process_leaves() {
     // A real server process. SignUp over the wire creates an identity without a mirror row: exactly what a
     // registration cut off between its two steps leaves. A deleted identity leaves a mirror row behind.
-    let mut server = crate::serve::start_with(&["dev", "--listen", "127.0.0.1:0"], &[]);
+    let mut server = crate::serve::start_with(&["dev", "--no-seed", "--listen", "127.0.0.1:0"], &[]);
     let customer = Pool::new(&server.url, "customer");
     let (status, _) =
         customer.post("register", json!({ "email": "kept@example.com", "password": PASSWORD })).await;

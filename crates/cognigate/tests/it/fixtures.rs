@@ -131,8 +131,10 @@ impl Stack {
         let flaky =
             Arc::new(FlakyMirror { inner: runtime.store.clone(), fail_writes: AtomicBool::new(false) });
         let options = ServiceOptions { clock: clock.clone(), mirror: Some(flaky.clone()) };
-        let api =
-            Arc::new(cognigate::services::build(&config, authorizer.clone(), &runtime, options).unwrap());
+        let api = Arc::new(
+            cognigate::services::build(&config, Environment::Dev, authorizer.clone(), &runtime, options)
+                .unwrap(),
+        );
         let readiness = Readiness::default();
         readiness.set_ready(true);
         let state = AppState {
@@ -170,7 +172,7 @@ impl Stack {
         let messages =
             cognigate_engine::store::Store::list_outbox(&*self.runtime.store, Some(email), 1).await.unwrap();
         let body = &messages.first().unwrap_or_else(|| panic!("nothing was sent to {email}")).body;
-        first_code(body).unwrap_or_else(|| panic!("no code in {body:?}"))
+        last_code(body).unwrap_or_else(|| panic!("no code in {body:?}"))
     }
 
     /// The temporary password of the newest invitation to `email`.
@@ -183,8 +185,9 @@ impl Stack {
     }
 }
 
-fn first_code(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_owned)
+/// The code of a message: its last 6-digit number (a pool's name may hold digits too).
+fn last_code(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit()).rfind(|w| w.len() == 6).map(str::to_owned)
 }
 
 /// The TOTP code of `secret` for the 30-second step `offset` steps from now. The engine accepts ±1 step and

@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
+mod admin;
 mod auth;
 mod cli;
 mod fixtures;
+mod infra;
 mod serve;
 mod tidy;
 

@@ -63,7 +63,7 @@ pub(crate) fn restart(mut server: Server) -> Server {
     let _ = server.child.kill();
     let _ = server.child.wait();
     let data = std::mem::replace(&mut server.data, tempfile::tempdir().unwrap());
-    start_in(data, &["dev", "--listen", "127.0.0.1:0"], &[])
+    start_in(data, &["dev", "--no-seed", "--listen", "127.0.0.1:0"], &[])
 }
 
 /// The newest six-digit code the server's outbox holds for `email`.
@@ -76,12 +76,13 @@ pub(crate) fn code_in_outbox(server: &Server, email: &str) -> String {
     assert!(ok, "{stderr}");
     let messages: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let body = messages[0]["body"].as_str().unwrap();
-    body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
+    // The last 6-digit number: a pool's name may hold digits too.
+    body.split(|c: char| !c.is_ascii_digit()).rfind(|w| w.len() == 6).unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn dev_serves_health_readiness_and_the_configuration() {
-    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let server = start(&["dev", "--no-seed", "--listen", "127.0.0.1:0"]);
     let client = reqwest::Client::new();
     let health = client.get(format!("{}/healthz", server.url)).send().await.unwrap();
     assert_eq!(health.status(), 200);
@@ -137,7 +138,7 @@ async fn pool_ids_and_keys_are_stable_across_restarts() {
     let mut seen = Vec::new();
     for _ in 0..2 {
         let child = cognigate()
-            .args(["dev", "--listen", "127.0.0.1:0"])
+            .args(["dev", "--no-seed", "--listen", "127.0.0.1:0"])
             .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
             .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
             .stdout(Stdio::piped())
@@ -192,7 +193,7 @@ fn outbox_lists_what_the_engine_sent() {
 
 #[tokio::test]
 async fn outbox_json_shows_a_code_sent_over_the_wire() {
-    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let server = start(&["dev", "--no-seed", "--listen", "127.0.0.1:0"]);
     let client_id = server.lines[0].split("client id ").nth(1).unwrap().split(',').next().unwrap().to_owned();
     let body = serde_json::json!({
         "ClientId": client_id, "Username": "outbox@example.com", "Password": "Correct-Horse-9",
@@ -248,7 +249,7 @@ pub(crate) fn cognito_pools_at(url: &str, lines: &[String]) -> Vec<(String, Stri
 async fn serve_runs_staging_on_the_cognito_provider() {
     // Staging's pools use the `cognito` provider; here it talks to a second cognigate's wire endpoint
     // through the AWS SDK, exactly as it would talk to AWS.
-    let upstream = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let upstream = start(&["dev", "--no-seed", "--listen", "127.0.0.1:0"]);
     let env = cognito_pools_at(&upstream.url, &upstream.lines);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = start_with(&["--env", "staging", "serve", "--listen", "127.0.0.1:0"], &env);
@@ -302,7 +303,7 @@ fn staging_refuses_to_start_when_cognito_cannot_be_reached() {
 async fn dev_falls_back_to_the_engine_loudly_when_cognito_cannot_be_reached() {
     let data = tempfile::tempdir().unwrap();
     let output = cognigate()
-        .args(["dev", "--listen", "127.0.0.1:0"])
+        .args(["dev", "--no-seed", "--listen", "127.0.0.1:0"])
         .env("COGNIGATE_SERVICE__DATA_DIR", data.path())
         .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", data.path().display()))
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
@@ -337,7 +338,7 @@ async fn dev_falls_back_to_the_engine_loudly_when_cognito_cannot_be_reached() {
 
 #[tokio::test]
 async fn the_wire_endpoint_answers_the_aws_json_protocol() {
-    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let server = start(&["dev", "--no-seed", "--listen", "127.0.0.1:0"]);
     let client = reqwest::Client::new();
     let call = |target: &str, body: &'static str| {
         client
@@ -373,4 +374,49 @@ fn serve_refuses_an_invalid_configuration_before_listening() {
     assert!(!ok);
     assert!(!stdout.contains("listening"), "{stdout}");
     assert!(stderr.contains("pools.customer.tokens.access"), "{stderr}");
+}
+
+/// `cognigate dev` on an empty installation creates the first super_admin with a one-time password that
+/// it prints once, plus demo accounts; a restart seeds nothing and prints no password; `--no-seed` opts out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_seeds_a_first_super_admin_once() {
+    let server = start(&["dev", "--listen", "127.0.0.1:0"]);
+    let printed = |lines: &[String], prefix: &str| {
+        lines.iter().find_map(|l| l.trim().strip_prefix(prefix).map(|rest| rest.trim().to_owned()))
+    };
+    assert_eq!(printed(&server.lines, "Console:"), Some(format!("{}/console", server.url)));
+    assert_eq!(printed(&server.lines, "First super_admin:").as_deref(), Some("admin@example.com"));
+    let password = printed(&server.lines, "One-time temporary password:").expect("the password is printed");
+    assert!(password.len() >= 16, "{password}");
+
+    let client = reqwest::Client::new();
+    let login = |password: String| {
+        client
+            .post(format!("{}/auth/staff/login", server.url))
+            .json(&serde_json::json!({ "email": "admin@example.com", "password": password }))
+            .send()
+    };
+    let body: serde_json::Value = login(password.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(body["challenge"], "NEW_PASSWORD_REQUIRED", "{body}");
+    // The demo staff got invitations in the outbox; their passwords are not printed.
+    let (ok, stdout, _) = crate::run(
+        cognigate()
+            .args(["outbox", "--json", "--to", "north.manager@example.com"])
+            .env("COGNIGATE_STORE__URL", format!("sqlite://{}/cognigate.db", server.data.path().display())),
+    );
+    assert!(ok && stdout.contains("Temporary password"), "{stdout}");
+    assert!(!server.lines.iter().any(|l| l.contains("north.manager")), "{:?}", server.lines);
+
+    // A restart finds the super_admin and seeds nothing.
+    let mut server = server;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let data = std::mem::replace(&mut server.data, tempfile::tempdir().unwrap());
+    let again = start_in(data, &["dev", "--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(printed(&again.lines, "One-time temporary password:"), None, "{:?}", again.lines);
+    assert!(again.lines.iter().any(|l| l.contains("a super_admin exists already")), "{:?}", again.lines);
+
+    let bare = start(&["dev", "--no-seed", "--listen", "127.0.0.1:0"]);
+    assert_eq!(printed(&bare.lines, "First super_admin:"), None);
+    assert!(printed(&bare.lines, "Console:").is_some(), "the console URL is always printed");
 }

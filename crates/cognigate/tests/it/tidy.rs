@@ -62,6 +62,21 @@ fn dependency_edges_follow_the_architecture() {
         ),
         ("cognigate-provider", &["cognigate-domain", "cognigate-engine"][..]),
         ("cognigate-cognito", &["cognigate-provider"][..]),
+        // The Lambdas: the authorizer (routes, tokens, Cedar) and the Cognito triggers (claims, the mirror and
+        // audit through the service's rules and the store, groups through the cognito provider).
+        (
+            "cognigate-lambda",
+            &[
+                "cognigate-config",
+                "cognigate-domain",
+                "cognigate-policy",
+                "cognigate-token",
+                "cognigate-provider",
+                "cognigate-cognito",
+                "cognigate-service",
+                "cognigate-store",
+            ][..],
+        ),
         // A benchmark tool: it seeds the store directly, so it may reach the engine and the store.
         ("cognigate-loadgen", &["cognigate-engine", "cognigate-store"][..]),
         (
