@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::{Map, Value};
+
 use crate::PoolKind;
 use crate::access::AccessModel;
 
@@ -22,6 +24,32 @@ pub struct IdentityClaims {
     pub team: Option<String>,
     /// The effective permissions, sorted.
     pub permissions: Vec<String>,
+}
+
+/// The claims PreTokenGeneration adds to both tokens, by name: `role`, `tier` (comma-separated), `team` and
+/// `permissions`. The embedded engine and the Lambda both put exactly this map in access and ID tokens.
+pub fn token_claims(
+    model: &AccessModel,
+    pool: PoolKind,
+    attributes: &BTreeMap<String, String>,
+    groups: &[String],
+) -> Map<String, Value> {
+    let claims = identity_claims(model, pool, attributes, groups);
+    let mut map = Map::new();
+    if let Some(role) = claims.role {
+        map.insert("role".to_owned(), Value::String(role));
+    }
+    if !claims.tiers.is_empty() {
+        map.insert("tier".to_owned(), Value::String(claims.tiers.join(",")));
+    }
+    if let Some(team) = claims.team {
+        map.insert("team".to_owned(), Value::String(team));
+    }
+    map.insert(
+        "permissions".to_owned(),
+        Value::Array(claims.permissions.into_iter().map(Value::String).collect()),
+    );
+    map
 }
 
 /// Computes the claims for a user of `pool` from their attributes and group names.

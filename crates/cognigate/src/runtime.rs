@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use cognigate_cognito::{CognitoProvider, CognitoSettings};
 use cognigate_config::{Config, Environment, MfaMethod, MfaMode, PoolKind, ProviderKind, SignUpMode};
 use cognigate_domain::access::AccessModel;
-use cognigate_domain::claims::identity_claims;
+use cognigate_domain::claims::token_claims;
 use cognigate_engine::clock::{Entropy, OsEntropy, SystemClock};
 use cognigate_engine::model::{CustomAttributeRule, LockoutPolicy, MfaConfiguration, PasswordPolicy};
 use cognigate_engine::password::{HashParams, PasswordHasher};
@@ -21,7 +21,6 @@ use cognigate_engine::triggers::{ExtraClaims, TokenContext, Triggers};
 use cognigate_engine::{Engine, EngineError, EngineParts, NewClient, NewPool};
 use cognigate_provider::{IdentityProvider, LocalProvider, PoolSummary};
 use cognigate_store::SqlStore;
-use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// A pool served by the embedded engine.
@@ -182,18 +181,7 @@ impl Triggers for ClaimsTrigger {
         let Some(kind) = self.pools.get(context.pool_id) else {
             return Ok(ExtraClaims::default());
         };
-        let claims = identity_claims(&self.model, *kind, &context.user.attributes, context.groups);
-        let mut map = Map::new();
-        if let Some(role) = claims.role {
-            map.insert("role".to_owned(), Value::String(role));
-        }
-        if !claims.tiers.is_empty() {
-            map.insert("tier".to_owned(), Value::String(claims.tiers.join(",")));
-        }
-        if let Some(team) = claims.team {
-            map.insert("team".to_owned(), Value::String(team));
-        }
-        map.insert("permissions".to_owned(), json!(claims.permissions));
+        let map = token_claims(&self.model, *kind, &context.user.attributes, context.groups);
         Ok(ExtraClaims { access: map.clone(), id: map })
     }
 }

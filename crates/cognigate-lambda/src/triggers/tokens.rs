@@ -1,6 +1,6 @@
 //! PreTokenGeneration (event version 2): role, tier, team and permissions in both the access and the ID
-//! token, from the user's attributes and groups through [`identity_claims`], written with exactly the claim
-//! names and shapes the embedded engine's claims trigger writes, so a token reads the same offline and on
+//! token, from the user's attributes and groups through [`token_claims`] — the very function the embedded
+//! engine's claims trigger calls, so a token reads the same offline and on
 //! AWS: `role` and `team` strings, `tier` the comma-joined tiers, `permissions` an array; a claim with no
 //! value is left out. Groups are handed back unchanged (an empty override would strip `cognito:groups`).
 
@@ -10,37 +10,14 @@ use aws_lambda_events::cognito::{
     ClaimsAndScopeOverrideDetailsV2, CognitoAccessTokenGenerationV2, CognitoEventUserPoolsPreTokenGenV2,
     CognitoIdTokenGenerationV2,
 };
-use cognigate_config::PoolKind;
-use cognigate_domain::access::AccessModel;
-use cognigate_domain::claims::identity_claims;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::error::TriggerError;
 use crate::triggers::{TriggerState, answer, parse};
 
-const TRIGGER: &str = "PreTokenGeneration";
+pub use cognigate_domain::claims::token_claims;
 
-/// The claims added to both tokens of a user of `pool` with these attributes and groups.
-pub fn token_claims(
-    model: &AccessModel,
-    pool: PoolKind,
-    attributes: &BTreeMap<String, String>,
-    groups: &[String],
-) -> Map<String, Value> {
-    let claims = identity_claims(model, pool, attributes, groups);
-    let mut map = Map::new();
-    if let Some(role) = claims.role {
-        map.insert("role".to_owned(), Value::String(role));
-    }
-    if !claims.tiers.is_empty() {
-        map.insert("tier".to_owned(), Value::String(claims.tiers.join(",")));
-    }
-    if let Some(team) = claims.team {
-        map.insert("team".to_owned(), Value::String(team));
-    }
-    map.insert("permissions".to_owned(), json!(claims.permissions));
-    map
-}
+const TRIGGER: &str = "PreTokenGeneration";
 
 pub(crate) fn handle(event: Value, state: &TriggerState) -> Result<Value, TriggerError> {
     if event.get("version").and_then(Value::as_str).is_some_and(|version| version == "1") {
