@@ -158,10 +158,11 @@ async fn run_command(
     meta: Meta,
     headers: HeaderMap,
 ) -> ApiResult<Json<UserSummary>> {
-    let command = UserCommand::parse(&command).ok_or_else(|| {
-        with_id(&meta, ServiceError::new(cognigate_domain::errors::ErrorCode::NotFound, "No such operation."))
-    })?;
     let (admin, actor) = actor(&state, &meta, &headers).await?;
+    let command = UserCommand::parse(&command).ok_or_else(|| {
+        let known: Vec<&str> = UserCommand::ALL.iter().map(|c| c.as_str()).collect();
+        with_id(&meta, ServiceError::validation(format!("the operation must be one of {}", known.join(", "))))
+    })?;
     admin.run(&meta.0, &actor, pool.into(), &sub, command).await.map(Json).map_err(|e| with_id(&meta, e))
 }
 

@@ -488,6 +488,10 @@ async fn tokens_teams_audit_and_status() {
     assert_eq!(id_token.get("/admin/users").await.0, 401);
     assert_eq!(member.get("/admin/users").await.0, 403, "a team_member manages nobody");
 
+    let (status, body) =
+        admin.call(Method::POST, &format!("/admin/users/staff/{}/promote", member.sub), None).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("VALIDATION")), "an unknown operation: {body}");
+
     // Teams.
     let (status, _) = admin
         .call(Method::POST, "/admin/teams", Some(json!({ "name": "east", "description": "East" })))
