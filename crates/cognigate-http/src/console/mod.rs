@@ -319,6 +319,33 @@ async fn signed_in(
     }
 }
 
+/// A signed-in member's request: the admin service and who asks, or the response that sends them away.
+async fn member<'s>(
+    state: &'s AppState,
+    console: &Console,
+    meta: &Meta,
+    headers: &HeaderMap,
+) -> Result<(&'s AdminService, Signed), Response> {
+    let signed = signed_in(state, console, meta, headers).await?;
+    let admin = crate::admin::admin(state).map_err(|e| service_unavailable(&e))?;
+    Ok((admin, signed))
+}
+
+/// A signed-in member's form: as [`member`], and the form must carry the session's CSRF token.
+async fn member_form<'s>(
+    state: &'s AppState,
+    console: &Console,
+    meta: &Meta,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(&'s AdminService, Signed), Response> {
+    let (admin, signed) = member(state, console, meta, headers).await?;
+    if !csrf_ok(&signed.session, form) {
+        return Err(csrf_refused(console));
+    }
+    Ok((admin, signed))
+}
+
 fn service_unavailable(error: &ServiceError) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, error.message.clone()).into_response()
 }
@@ -326,6 +353,11 @@ fn service_unavailable(error: &ServiceError) -> Response {
 /// Checks a form's CSRF token against the session's.
 fn csrf_ok(session: &Session, form: &HashMap<String, String>) -> bool {
     form.get("csrf").is_some_and(|submitted| session::csrf_matches(&session.csrf, submitted))
+}
+
+/// The session of a sign-in form, when the form carries the session's CSRF token.
+fn session_form(console: &Console, headers: &HeaderMap, form: &HashMap<String, String>) -> Option<Session> {
+    current_session(console, headers).filter(|session| csrf_ok(session, form))
 }
 
 fn csrf_refused(console: &Console) -> Response {
@@ -376,10 +408,7 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(session) = current_session(&console, &headers) else { return csrf_refused(&console) };
-    if !csrf_ok(&session, &form) {
-        return csrf_refused(&console);
-    }
+    let Some(session) = session_form(&console, &headers, &form) else { return csrf_refused(&console) };
     let Ok(admin) = crate::admin::admin(&state) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "The console is not available.").into_response();
     };
@@ -501,10 +530,7 @@ async fn mfa(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(session) = current_session(&console, &headers) else { return csrf_refused(&console) };
-    if !csrf_ok(&session, &form) {
-        return csrf_refused(&console);
-    }
+    let Some(session) = session_form(&console, &headers, &form) else { return csrf_refused(&console) };
     let Some((email, challenge_session, _)) = challenge_of(&session, "SOFTWARE_TOKEN_MFA") else {
         return redirect("/console/login");
     };
@@ -563,10 +589,7 @@ async fn new_password(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(session) = current_session(&console, &headers) else { return csrf_refused(&console) };
-    if !csrf_ok(&session, &form) {
-        return csrf_refused(&console);
-    }
+    let Some(session) = session_form(&console, &headers, &form) else { return csrf_refused(&console) };
     let Some((email, challenge_session, _)) = challenge_of(&session, "NEW_PASSWORD_REQUIRED") else {
         return redirect("/console/login");
     };
@@ -650,10 +673,7 @@ async fn mfa_setup(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let Some(session) = current_session(&console, &headers) else { return csrf_refused(&console) };
-    if !csrf_ok(&session, &form) {
-        return csrf_refused(&console);
-    }
+    let Some(session) = session_form(&console, &headers, &form) else { return csrf_refused(&console) };
     let Some((email, challenge_session, Some(_))) = challenge_of(&session, "MFA_SETUP") else {
         return redirect("/console/login/mfa-setup");
     };
@@ -738,11 +758,10 @@ async fn users(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let text = |name: &str| query.get(name).cloned().unwrap_or_default();
     let form = UserFilterForm {
         pool: text("pool"),
@@ -860,11 +879,10 @@ async fn user(
     headers: HeaderMap,
     Path((pool, sub)): Path<(String, String)>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "User", "/console/users");
     let Some(pool) = parse_pool(&pool) else {
         return message_page(layout, StatusCode::NOT_FOUND, "Not found", "No such pool.");
@@ -900,14 +918,10 @@ async fn user_action(
     Path((pool, sub)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member_form(&state, &console, &meta, &headers, &form).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    if !csrf_ok(&signed.session, &form) {
-        return csrf_refused(&console);
-    }
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let Some(pool) = parse_pool(&pool) else {
         let layout = signed.layout(&console, admin, &state, "User", "/console/users");
         return message_page(layout, StatusCode::NOT_FOUND, "Not found", "No such pool.");
@@ -1015,11 +1029,10 @@ async fn approvals(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Approvals", "/console/approvals");
     let filter = UserFilter {
         onboarding: Some(OnboardingState::PendingApproval.as_str().to_owned()),
@@ -1049,11 +1062,10 @@ async fn teams(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Teams", "/console/teams");
     match admin.list_teams(&signed.actor).await {
         Ok(teams) => {
@@ -1076,14 +1088,10 @@ async fn create_team(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member_form(&state, &console, &meta, &headers, &form).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    if !csrf_ok(&signed.session, &form) {
-        return csrf_refused(&console);
-    }
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let request = NewTeam {
         name: field(&form, "name").to_owned(),
         description: field(&form, "description").to_owned(),
@@ -1106,14 +1114,10 @@ async fn assign_team(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member_form(&state, &console, &meta, &headers, &form).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    if !csrf_ok(&signed.session, &form) {
-        return csrf_refused(&console);
-    }
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let result = async {
         let pool =
             parse_pool(field(&form, "pool")).ok_or_else(|| ServiceError::validation("Choose a pool."))?;
@@ -1219,11 +1223,10 @@ async fn audit(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Audit log", "/console/audit");
     let (form, filter) = match audit_filter(&query) {
         Ok(parsed) => parsed,
@@ -1273,11 +1276,10 @@ async fn audit_export(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let filter = match audit_filter(&query) {
         Ok((_, filter)) => AuditFilter { before: None, ..filter },
         Err(error) => {
@@ -1330,11 +1332,10 @@ async fn status_view(
     headers: HeaderMap,
     test: bool,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Status", "/console/status");
     let report = match admin.status(&signed.actor).await {
         Ok(report) => report,
@@ -1374,11 +1375,10 @@ async fn outbox(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Outbox", "/console/outbox");
     let (Environment::Dev, Some(engine)) = (state.environment, &state.engine) else {
         return message_page(
@@ -1435,11 +1435,10 @@ async fn invite_page(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Invite staff", "/console/users");
     if !admin.may_ever(&signed.actor, AdminAction::InviteStaff) {
         return message_page(layout, StatusCode::FORBIDDEN, "Not allowed", "You may not invite staff.");
@@ -1464,14 +1463,10 @@ async fn invite(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member_form(&state, &console, &meta, &headers, &form).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    if !csrf_ok(&signed.session, &form) {
-        return csrf_refused(&console);
-    }
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let invitation = Invitation {
         email: field(&form, "email").to_owned(),
         role: field(&form, "role").to_owned(),
@@ -1514,11 +1509,10 @@ async fn new_customer_page(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member(&state, &console, &meta, &headers).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let layout = signed.layout(&console, admin, &state, "Create customer", "/console/users");
     if !admin.may_ever(&signed.actor, AdminAction::CreateUser) {
         return message_page(layout, StatusCode::FORBIDDEN, "Not allowed", "You may not create customers.");
@@ -1540,14 +1534,10 @@ async fn new_customer(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let signed = match signed_in(&state, &console, &meta, &headers).await {
-        Ok(signed) => signed,
+    let (admin, signed) = match member_form(&state, &console, &meta, &headers, &form).await {
+        Ok(member) => member,
         Err(response) => return response,
     };
-    if !csrf_ok(&signed.session, &form) {
-        return csrf_refused(&console);
-    }
-    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
     let request = NewCustomer {
         email: field(&form, "email").to_owned(),
         base_type: field(&form, "base_type").to_owned(),
