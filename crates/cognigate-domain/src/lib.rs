@@ -8,6 +8,8 @@
 //! - [`claims`]: the role, tier, team and permission claims a token carries (pre-token-generation).
 //! - [`errors`]: the stable error codes clients branch on, and the one mapping from Cognito's exceptions.
 //! - [`onboarding`]: the states an account passes between sign-up and full use, and what each allows.
+//! - [`routes`]: the protected route table (gateway mode and the Lambda authorizer find a route the same way).
+//! - [`sign_up`]: who may sign up with which attributes (PreSignUp), in the engine and the Lambda alike.
 
 pub mod access;
 pub mod authz;
@@ -15,5 +17,6 @@ pub mod claims;
 pub mod errors;
 pub mod onboarding;
 pub mod routes;
+pub mod sign_up;
 
 pub use cognigate_config::PoolKind;

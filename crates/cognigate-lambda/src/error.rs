@@ -28,8 +28,8 @@ pub enum StartError {
     #[error("the JWKS client cannot be built: {0}")]
     Jwks(#[from] cognigate_token::JwksError),
     /// A custom attribute's pattern does not compile (validation normally catches this first).
-    #[error("pools.{pool}.custom_attributes.{attribute}.pattern: {message}")]
-    Pattern { pool: PoolKind, attribute: String, message: String },
+    #[error(transparent)]
+    Pattern(#[from] cognigate_domain::sign_up::PatternError),
 }
 
 /// A Cognito trigger refused or could not handle an event. Cognito fails the operation and shows the

@@ -3,16 +3,19 @@
 //! pre-token-generation hook that adds role, tier, team and permission claims, and one identity provider per
 //! pool — `local` (the engine in-process) or `cognito` (AWS Cognito through the SDK), checked at start-up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use async_trait::async_trait;
 use cognigate_cognito::{CognitoProvider, CognitoSettings};
-use cognigate_config::{Config, Environment, MfaMethod, MfaMode, PoolKind, ProviderKind, SignUpMode};
+use cognigate_config::{
+    Config, Environment, MfaMethod, MfaMode, PoolConfig, PoolKind, ProviderKind, SignUpMode,
+};
 use cognigate_domain::access::AccessModel;
 use cognigate_domain::claims::token_claims;
+use cognigate_domain::sign_up::{AttributeRules, SignUpSource, check_sign_up};
 use cognigate_engine::clock::{Entropy, OsEntropy, SystemClock};
 use cognigate_engine::model::{CustomAttributeRule, LockoutPolicy, MfaConfiguration, PasswordPolicy};
 use cognigate_engine::password::{HashParams, PasswordHasher};
@@ -168,15 +171,43 @@ fn sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
     Ok(key)
 }
 
-/// The pre-token-generation hook of cognigate's pools: role, tier, team and permissions.
+/// The trigger hooks of cognigate's pools, the same rules the Lambdas run on AWS: who may sign up with
+/// which attributes (PreSignUp), and the role, tier, team and permission claims (PreTokenGeneration).
 #[derive(Debug)]
 struct ClaimsTrigger {
     model: AccessModel,
     pools: BTreeMap<String, PoolKind>,
+    settings: BTreeMap<PoolKind, (PoolConfig, AttributeRules)>,
+    environment: Environment,
 }
 
 #[async_trait]
 impl Triggers for ClaimsTrigger {
+    async fn pre_sign_up(
+        &self,
+        pool_id: &str,
+        _username: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<bool, EngineError> {
+        let Some((kind, (settings, rules))) =
+            self.pools.get(pool_id).and_then(|kind| Some((*kind, self.settings.get(kind)?)))
+        else {
+            return Ok(false);
+        };
+        let attributes: HashMap<String, String> = attributes.clone().into_iter().collect();
+        check_sign_up(
+            kind,
+            settings,
+            rules,
+            &self.model,
+            self.environment,
+            SignUpSource::SelfService,
+            &attributes,
+        )
+        .map(|decision| decision.auto_confirm)
+        .map_err(EngineError::InvalidParameter)
+    }
+
     async fn pre_token_generation(&self, context: &TokenContext<'_>) -> Result<ExtraClaims, EngineError> {
         let Some(kind) = self.pools.get(context.pool_id) else {
             return Ok(ExtraClaims::default());
@@ -184,6 +215,18 @@ impl Triggers for ClaimsTrigger {
         let map = token_claims(&self.model, *kind, &context.user.attributes, context.groups);
         Ok(ExtraClaims { access: map.clone(), id: map })
     }
+}
+
+/// Each pool's settings with its compiled attribute rules, for the PreSignUp hook.
+fn sign_up_rules(config: &Config) -> Result<BTreeMap<PoolKind, (PoolConfig, AttributeRules)>> {
+    PoolKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let settings = config.pools.get(kind).clone();
+            let rules = AttributeRules::new(kind, &settings)?;
+            Ok((kind, (settings, rules)))
+        })
+        .collect()
 }
 
 /// Resolves a secret reference from the environment or a file. AWS Secrets Manager needs the AWS SDK,
@@ -301,7 +344,12 @@ pub async fn start_with_clock(
             entropy.as_ref(),
         )?,
         sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
-        triggers: Arc::new(ClaimsTrigger { model: AccessModel::from_config(config), pools: pools_by_id }),
+        triggers: Arc::new(ClaimsTrigger {
+            model: AccessModel::from_config(config),
+            pools: pools_by_id,
+            settings: sign_up_rules(config)?,
+            environment,
+        }),
         delivery: delivery(config)?,
         public_url: config.service.public_url.clone(),
         region: "local".to_owned(),

@@ -602,7 +602,7 @@ async fn teams(store: &SqlStore) {
 }
 
 /// A database the previous version made (only the engine's migration applied, with data in it) opens with
-/// this version: the service's migration is applied on top and the old data is untouched.
+/// this version: the service's migrations are applied on top and the old data is untouched.
 async fn migrates_forward(raw_url: &str, store_url: &str, dialect: &str) {
     sqlx::any::install_default_drivers();
     let old_migrations = tempfile::tempdir().unwrap();
@@ -632,6 +632,8 @@ async fn migrates_forward(raw_url: &str, store_url: &str, dialect: &str) {
         .unwrap();
     assert_eq!(store.query_audit(&AuditQuery::default()).await.unwrap().len(), 1);
     assert!(store.record_event("evt_1", 1).await.unwrap());
+    let team = Team { name: "north".to_owned(), description: String::new(), created_at: 1 };
+    assert!(store.create_team(&team).await.unwrap(), "the teams table came with the forward migration");
     drop(store);
 
     let raw = sqlx::AnyPool::connect(store_url).await.unwrap();
@@ -642,7 +644,7 @@ async fn migrates_forward(raw_url: &str, store_url: &str, dialect: &str) {
         .iter()
         .map(|row| sqlx::Row::get(row, "version"))
         .collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
     raw.close().await;
     // And opening again applies nothing twice.
     let store = SqlStore::open(store_url).await.unwrap();
