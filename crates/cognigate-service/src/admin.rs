@@ -399,7 +399,7 @@ impl AdminService {
         self.actor_of(user)
     }
 
-    /// The actor for a staff mirror row (the console keeps the row's `sub` in its session).
+    /// The actor for a staff mirror row: only an enabled member whose onboarding is complete acts.
     pub fn actor_of(&self, user: MirrorUser) -> ServiceResult<Actor> {
         if user.pool != PoolKind::Staff {
             return Err(ServiceError::invalid_token());
