@@ -14,8 +14,8 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use cognigate_provider::{
     Attributes, AuthStep, ChallengeAnswer, ClientSecret, CodeDelivery, Enrolment, GroupRecord,
-    IdentityProvider, MfaSetting, PoolSummary, ProviderError, ProviderInfo, ProviderResult, SignUpOutcome,
-    Tokens, TotpSecret, UserPage, UserRecord,
+    IdentityProvider, MfaSetting, PoolSummary, ProviderError, ProviderInfo, ProviderResult, SessionSummary,
+    SignUpOutcome, Tokens, TotpSecret, UserPage, UserRecord,
 };
 
 use crate::convert;
@@ -499,6 +499,11 @@ impl IdentityProvider for CognitoProvider {
 
     async fn admin_user_global_sign_out(&self, username: &str) -> ProviderResult<()> {
         pool_user_call!(self.admin_user_global_sign_out(username))
+    }
+
+    /// Cognito lists no sessions (only remembered devices, with device tracking on).
+    async fn admin_list_sessions(&self, _username: &str) -> ProviderResult<Option<Vec<SessionSummary>>> {
+        Ok(None)
     }
 
     async fn admin_set_mfa_preference(&self, username: &str, totp: MfaSetting) -> ProviderResult<()> {

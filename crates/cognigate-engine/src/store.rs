@@ -106,6 +106,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// of those logins are refused too. Returns the families it revoked.
     async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError>;
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError>;
+    /// The user's refresh tokens that still work at `now` (not revoked, not rotated, not expired): one per
+    /// signed-in session, oldest sign-in first.
+    async fn live_refresh(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        now: Millis,
+    ) -> Result<Vec<RefreshRecord>, StoreError>;
 
     // Signing keys and the outbox.
     async fn put_key(&self, key: &StoredKey) -> Result<(), StoreError>;

@@ -124,6 +124,8 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
         attributes: &Attributes,
     ) -> ProviderResult<()>;
     async fn admin_user_global_sign_out(&self, username: &str) -> ProviderResult<()>;
+    /// The user's signed-in sessions, when the provider can tell (Cognito cannot: `None`).
+    async fn admin_list_sessions(&self, username: &str) -> ProviderResult<Option<Vec<SessionSummary>>>;
     async fn admin_set_mfa_preference(&self, username: &str, totp: MfaSetting) -> ProviderResult<()>;
     async fn create_group(
         &self,

@@ -358,6 +358,21 @@ impl IdentityProvider for LocalProvider {
         self.engine.admin_user_global_sign_out(self.pool(), username).await.map_err(error)
     }
 
+    async fn admin_list_sessions(&self, username: &str) -> ProviderResult<Option<Vec<SessionSummary>>> {
+        let records = self.engine.admin_list_sessions(self.pool(), username).await.map_err(error)?;
+        Ok(Some(
+            records
+                .into_iter()
+                .map(|record| SessionSummary {
+                    client_id: record.client_id,
+                    signed_in_ms: record.auth_time_ms,
+                    refreshed_ms: record.issued_ms,
+                    expires_ms: record.expires_ms,
+                })
+                .collect(),
+        ))
+    }
+
     async fn admin_set_mfa_preference(&self, username: &str, totp: MfaSetting) -> ProviderResult<()> {
         self.engine
             .admin_set_user_mfa_preference(self.pool(), username, preference(totp), None)

@@ -203,6 +203,18 @@ impl UserRecord {
     }
 }
 
+/// One signed-in session of a user: a refresh-token family that can still refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    pub client_id: String,
+    /// When the user signed in (milliseconds since the epoch).
+    pub signed_in_ms: i64,
+    /// When the session's current tokens were issued.
+    pub refreshed_ms: i64,
+    /// When the session ends unless refreshed.
+    pub expires_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserPage {
     pub users: Vec<UserRecord>,

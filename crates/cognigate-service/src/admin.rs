@@ -134,14 +134,26 @@ pub struct UserDetail {
     /// MFA methods enrolled at the provider (`SOFTWARE_TOKEN_MFA`, ...).
     pub mfa_methods: Vec<String>,
     pub preferred_mfa: Option<String>,
-    /// Whether the account's sign-ins are currently allowed to hold sessions: enabled and in a state that
-    /// signs in. Refresh tokens and sessions themselves live at the identity provider.
+    /// Whether the account may sign in now: enabled and in a state that signs in.
     pub can_sign_in: bool,
+    /// The account's signed-in sessions, when the identity provider can list them (the embedded engine
+    /// can; Cognito cannot, and then this is absent).
+    pub sessions: Option<Vec<SessionView>>,
     /// The admin operations the asking staff member may perform on this account (`user.disable`, ...).
     #[schema(value_type = Vec<String>)]
     pub allowed_actions: Vec<AdminAction>,
     /// The roles the asking staff member may give this account.
     pub grantable_roles: Vec<String>,
+}
+
+/// One signed-in session (times in milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub client_id: String,
+    pub signed_in_at: i64,
+    pub refreshed_at: i64,
+    pub expires_at: i64,
 }
 
 /// A customer account created by staff.
@@ -606,6 +618,17 @@ impl AdminService {
         let provider = self.pool(pool).provider();
         let record = provider.admin_get_user(&target.username).await?;
         let groups = provider.admin_list_groups_for_user(&target.username).await.unwrap_or_default();
+        let sessions = provider.admin_list_sessions(&target.username).await?.map(|sessions| {
+            sessions
+                .into_iter()
+                .map(|s| SessionView {
+                    client_id: s.client_id,
+                    signed_in_at: s.signed_in_ms,
+                    refreshed_at: s.refreshed_ms,
+                    expires_at: s.expires_ms,
+                })
+                .collect()
+        });
         let mut allowed_actions = Vec::new();
         for action in AdminAction::ALL {
             if matches!(
@@ -650,6 +673,7 @@ impl AdminService {
                     target.onboarding.sign_in(),
                     cognigate_domain::onboarding::SignInAccess::Refused
                 ),
+            sessions,
             allowed_actions,
             grantable_roles,
         })

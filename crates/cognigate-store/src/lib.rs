@@ -531,6 +531,27 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn live_refresh(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        now: Millis,
+    ) -> Result<Vec<RefreshRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT data FROM refresh_tokens \
+             WHERE pool_id = $1 AND sub = $2 AND revoked = 0 AND rotated_ms IS NULL AND expires_ms > $3",
+        )
+        .bind(pool_id)
+        .bind(sub)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut records: Vec<RefreshRecord> = rows.iter().map(data).collect::<Result<_, _>>()?;
+        records.sort_by_key(|record| (record.auth_time_ms, record.issued_ms));
+        Ok(records)
+    }
+
     async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
         let row = sqlx::query("SELECT data, rotated_ms, revoked FROM refresh_tokens WHERE token_hash = $1")
             .bind(token_hash)

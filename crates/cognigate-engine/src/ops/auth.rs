@@ -556,6 +556,18 @@ impl Engine {
         self.revoke_sessions(&mut user).await
     }
 
+    /// The user's signed-in sessions: the refresh-token families still able to refresh. Cognito has no
+    /// such call; the console shows it for the embedded engine.
+    pub async fn admin_list_sessions(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Vec<RefreshRecord>, EngineError> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.user_by_name(&pool, username).await?;
+        Ok(self.parts.store.live_refresh(&pool.id, &user.sub, self.now()).await?)
+    }
+
     /// AssociateSoftwareToken: a new TOTP secret for the user (by access token, or by an MFA_SETUP session,
     /// which is then handed back renewed). The secret is stored sealed and is not active until verified.
     pub async fn associate_software_token(

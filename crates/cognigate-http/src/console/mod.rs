@@ -855,6 +855,14 @@ struct UserPage {
     can_delete: bool,
     created: String,
     last_login: Option<String>,
+    sessions: Option<Vec<SessionRow>>,
+}
+
+#[derive(Debug)]
+struct SessionRow {
+    signed_in: String,
+    refreshed: String,
+    expires: String,
 }
 
 fn button_for(action: AdminAction) -> Option<ActionButton> {
@@ -904,6 +912,16 @@ async fn user(
         can_delete: allowed(AdminAction::DeleteUser),
         created: format_ms(detail.user.created_at),
         last_login: detail.user.last_login_at.map(format_ms),
+        sessions: detail.sessions.as_ref().map(|sessions| {
+            sessions
+                .iter()
+                .map(|s| SessionRow {
+                    signed_in: format_ms(s.signed_in_at),
+                    refreshed: format_ms(s.refreshed_at),
+                    expires: format_ms(s.expires_at),
+                })
+                .collect()
+        }),
         detail,
     };
     render(&page)

@@ -274,11 +274,18 @@ async fn refresh_tokens(store: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.get_refresh("rt-1").await.unwrap(), Some(refresh("rt-1", "fam-1", "sub-alice")));
+    let live = |now| async move {
+        let records = store.live_refresh("local_users", "sub-alice", now).await.unwrap();
+        records.into_iter().map(|r| r.token_hash).collect::<Vec<_>>()
+    };
+    assert_eq!(live(2).await, ["rt-1", "rt-2"], "both sessions live before they expire");
+    assert!(live(3).await.is_empty(), "an expired token is no session");
 
     // Rotation happens once, even when two callers race.
     let (a, b) = tokio::join!(store.mark_rotated("rt-1", 50), store.mark_rotated("rt-1", 51));
     assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|won| **won).count(), 1);
     assert!(store.get_refresh("rt-1").await.unwrap().unwrap().rotated_ms.is_some());
+    assert_eq!(live(2).await, ["rt-2"], "a rotated token is replaced by its successor");
 
     store.revoke_family("local_users", "fam-1", 1000).await.unwrap();
     assert!(store.get_refresh("rt-1").await.unwrap().unwrap().revoked);
@@ -289,6 +296,7 @@ async fn refresh_tokens(store: &dyn Store) {
     store.revoke_user_refresh("local_users", "sub-alice").await.unwrap();
     assert!(store.get_refresh("rt-2").await.unwrap().unwrap().revoked);
     assert!(!store.get_refresh("rt-3").await.unwrap().unwrap().revoked, "other users keep their tokens");
+    assert!(live(2).await.is_empty(), "revoked tokens are no sessions");
 }
 
 async fn keys_and_outbox(store: &dyn Store) {

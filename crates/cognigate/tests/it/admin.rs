@@ -488,6 +488,26 @@ async fn tokens_teams_audit_and_status() {
     assert_eq!(id_token.get("/admin/users").await.0, 401);
     assert_eq!(member.get("/admin/users").await.0, 403, "a team_member manages nobody");
 
+    // The detail lists the customer's signed-in session; signing them out everywhere ends it.
+    let cust = stack
+        .runtime
+        .store
+        .find_mirror_by_email(PoolKind::Customer, "cust@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, detail) = admin.get(&format!("/admin/users/customer/{}", cust.sub)).await;
+    assert_eq!(detail["sessions"].as_array().map(Vec::len), Some(1), "{detail}");
+    assert!(
+        detail["sessions"][0]["expiresAt"].as_i64().unwrap()
+            > detail["sessions"][0]["signedInAt"].as_i64().unwrap()
+    );
+    let (status, _) =
+        admin.call(Method::POST, &format!("/admin/users/customer/{}/sign-out", cust.sub), None).await;
+    assert_eq!(status, 200);
+    let (_, detail) = admin.get(&format!("/admin/users/customer/{}", cust.sub)).await;
+    assert_eq!(detail["sessions"].as_array().map(Vec::len), Some(0), "{detail}");
+
     let (status, body) =
         admin.call(Method::POST, &format!("/admin/users/staff/{}/promote", member.sub), None).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("VALIDATION")), "an unknown operation: {body}");
