@@ -780,33 +780,20 @@ impl AdminService {
             if !self.decide(actor, AdminAction::CreateUser, &resource, &RequestContext::default()) {
                 return Err(ServiceError::forbidden(denial(AdminAction::CreateUser)));
             }
-            if request.premium && !self.decide(actor, AdminAction::ChangeTier, &resource, &RequestContext::default())
+            if request.premium
+                && !self.decide(actor, AdminAction::ChangeTier, &resource, &RequestContext::default())
             {
                 return Err(ServiceError::forbidden(denial(AdminAction::ChangeTier)));
             }
-            let mut attributes = BTreeMap::from([
-                ("email".to_owned(), email.clone()),
-                ("email_verified".to_owned(), "true".to_owned()),
-                ("custom:base_type".to_owned(), request.base_type.clone()),
-            ]);
+            let mut attributes = BTreeMap::from([("custom:base_type".to_owned(), request.base_type.clone())]);
             if let Some(team) = &team {
                 attributes.insert("custom:team".to_owned(), team.clone());
             }
             if request.premium {
                 attributes.insert("custom:tier".to_owned(), "premium".to_owned());
             }
-            let service = &self.customer;
-            let record = service.provider().admin_create_user(&email, &attributes, None, false).await?;
-            let mut user = service.mirror_from_record(&record);
-            user.approved = true;
-            user.subscribed = request.premium;
-            user.onboarding = state_after_gates(&service.gates_of(&user), &AuthService::facts_of(&user));
-            if let Err(error) = service.save(&user).await {
-                if let Err(undo) = service.provider().admin_delete_user(&record.username).await {
-                    tracing::error!(error = %undo, "a created customer could not be removed after the mirror failed; `cognigate sync` will repair it");
-                }
-                return Err(error.into());
-            }
+            // Staff created it: the approval gate is passed; the provider sends the invitation.
+            let user = self.customer.provision(&email, &attributes, None, true).await?;
             Ok(UserSummary::from(&user))
         }
         .await;
@@ -848,7 +835,7 @@ impl AdminService {
                     ) {
                         target.onboarding = next;
                     }
-                    self.end_sessions(service, &target).await;
+                    service.end_sessions(&target.sub, &target.username).await;
                 }
                 UserCommand::Enable => {
                     provider.admin_enable_user(&target.username).await?;
@@ -861,9 +848,9 @@ impl AdminService {
                 UserCommand::ResetPassword => {
                     provider.admin_reset_user_password(&target.username).await?;
                     target.status = "RESET_REQUIRED".to_owned();
-                    self.end_sessions(service, &target).await;
+                    service.end_sessions(&target.sub, &target.username).await;
                 }
-                UserCommand::SignOut => self.end_sessions(service, &target).await,
+                UserCommand::SignOut => service.end_sessions(&target.sub, &target.username).await,
                 UserCommand::RequireMfa => {
                     if !target.mfa_enabled {
                         return Err(ServiceError::new(
@@ -897,7 +884,7 @@ impl AdminService {
                         )
                         .await?;
                     target.mfa_enabled = false;
-                    self.end_sessions(service, &target).await;
+                    service.end_sessions(&target.sub, &target.username).await;
                 }
                 // Decided by `decide_approval` above.
                 UserCommand::Approve | UserCommand::Reject => {}
@@ -908,13 +895,6 @@ impl AdminService {
         }
         .await;
         self.finish(meta, actor, pool, action, Some(sub), result).await
-    }
-
-    async fn end_sessions(&self, service: &AuthService, target: &MirrorUser) {
-        service.parts.revocations.revoke_subject_until(&target.sub, service.now().saturating_sub(1));
-        if let Err(error) = service.provider().admin_user_global_sign_out(&target.username).await {
-            tracing::warn!(error = %error, "the account's sessions could not be ended at the identity provider");
-        }
     }
 
     /// Deletes an account at the identity provider and its mirror row.
@@ -929,6 +909,7 @@ impl AdminService {
             let target = self.target(pool, sub).await?;
             self.authorize_on(actor, AdminAction::DeleteUser, &target, None).await?;
             let service = self.pool(pool);
+            // Tokens issued until now stop working here at once; the provider's deletion ends the rest.
             service.parts.revocations.revoke_subject_until(&target.sub, service.now().saturating_sub(1));
             service.provider().admin_delete_user(&target.username).await?;
             if let Err(error) = service.mirror().delete_mirror(pool, sub).await {
@@ -959,7 +940,7 @@ impl AdminService {
                 .await?;
             target.status = if request.permanent { "CONFIRMED" } else { "FORCE_CHANGE_PASSWORD" }.to_owned();
             target.updated_at = service.now_ms();
-            self.end_sessions(service, &target).await;
+            service.end_sessions(&target.sub, &target.username).await;
             service.save(&target).await?;
             Ok(UserSummary::from(&target))
         }
@@ -1027,7 +1008,7 @@ impl AdminService {
                 target.onboarding = state_after_gates(&service.gates_of(&target), &AuthService::facts_of(&target));
             }
             target.updated_at = service.now_ms();
-            self.end_sessions(service, &target).await;
+            service.end_sessions(&target.sub, &target.username).await;
             if let Err(error) = service.save(&target).await {
                 let undo = BTreeMap::from([(attribute.to_owned(), previous)]);
                 if let Err(undo) = provider.admin_update_user_attributes(&target.username, &undo).await {

@@ -616,6 +616,15 @@ impl AuthService {
         Ok(self.mirror_from_record(&record))
     }
 
+    /// Ends every session of an account: its tokens issued until now are refused here at once, and the
+    /// identity provider revokes its refresh tokens (a failure there is logged; the local revocation holds).
+    pub(crate) async fn end_sessions(&self, sub: &str, username: &str) {
+        self.parts.revocations.revoke_subject_until(sub, self.now().saturating_sub(1));
+        if let Err(error) = self.parts.provider.admin_user_global_sign_out(username).await {
+            tracing::warn!(error = %error, sub, "the account's sessions could not be ended at the identity provider");
+        }
+    }
+
     /// Writes a mirror row, and forgets this instance's cached copy of it.
     pub(crate) async fn save(&self, user: &MirrorUser) -> crate::ports::PortResult<()> {
         self.recent.lock().unwrap_or_else(PoisonError::into_inner).remove(&user.sub);
@@ -1170,10 +1179,7 @@ impl AuthService {
             // service) and ends every session that used the old password.
             self.shared.lockout.clear(&self.account_key(&email)).await;
             if let Ok(record) = self.parts.provider.admin_get_user(&email).await {
-                self.parts.revocations.revoke_subject_until(&record.sub, self.now().saturating_sub(1));
-                if let Err(error) = self.parts.provider.admin_user_global_sign_out(&record.sub).await {
-                    tracing::warn!(error = %error, "sessions could not be ended after a password reset");
-                }
+                self.end_sessions(&record.sub, &record.username).await;
             }
             Ok(accepted("The password has been reset."))
         }
@@ -1293,10 +1299,7 @@ impl AuthService {
             self.save(&user).await?;
             if !approve {
                 // A rejected account has no business holding sessions.
-                self.parts.revocations.revoke_subject_until(&user.sub, self.now().saturating_sub(1));
-                if let Err(error) = self.parts.provider.admin_user_global_sign_out(&user.username).await {
-                    tracing::warn!(error = %error, "sessions of a rejected account could not be ended");
-                }
+                self.end_sessions(&user.sub, &user.username).await;
             }
             Ok(user)
         }

@@ -813,25 +813,10 @@ async fn users(
     })
 }
 
+/// A query string of the non-empty pairs (for "next page" and export links that keep the filters).
 fn encode_query(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    let kept: Vec<&(String, String)> = pairs.iter().filter(|(_, value)| !value.is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -1598,7 +1583,7 @@ mod tests {
     #[test]
     fn query_encoding() {
         let pairs = vec![("email".to_owned(), "a b&c".to_owned()), ("pool".to_owned(), String::new())];
-        assert_eq!(encode_query(&pairs), "email=a%20b%26c");
+        assert_eq!(encode_query(&pairs), "email=a+b%26c");
     }
 
     #[test]
