@@ -44,7 +44,10 @@ pub struct Config {
     /// Protected routes, enforced in gateway mode and by the Lambda authorizer.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
-    /// Rate limits per pool and auth route.
+    /// Rate limits per pool and auth route, per client address and per account. What is left out has its
+    /// default (per address / per account, each per minute): login and respond_to_challenge 30 / 10;
+    /// register, resend_code and forgot_password 10 / 3; confirm, confirm_forgot_password and mfa 20 / 5;
+    /// change_password 10 / 5; refresh 120 per address.
     #[serde(default)]
     pub rate_limits: PerPool<BTreeMap<RateLimitedRoute, RateLimitConfig>>,
     /// Request throttling in front of the protected routes on AWS: API Gateway per pool, and the WAF rule
@@ -63,9 +66,50 @@ pub struct ServiceConfig {
     pub listen: String,
     /// The URL clients use to reach the service; token issuers are `<public_url>/<pool id>`.
     pub public_url: String,
-    /// The directory for local state (SQLite database, signing keys, dev outbox).
+    /// The directory for local state (SQLite database, signing keys, dev outbox). Created owner-only
+    /// (0700); the database files are 0600.
     #[serde(default = "default_data_dir")]
     pub data_dir: String,
+    /// The reverse proxies in front of the service, as addresses or CIDRs (`10.0.0.0/8`). A request whose
+    /// TCP peer is one of them is attributed to the client its `Forwarded` (or `X-Forwarded-For`) header
+    /// names, read right to left past these proxies; from any other peer the headers are ignored, since
+    /// anyone can write them. Per-address rate limits, lockout and the audit log use that address; IPv6
+    /// clients are counted per /64.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+    /// Which header the trusted proxies write the client's address into: `x-forwarded-for` (the default:
+    /// AWS load balancers, nginx) or `forwarded` (RFC 7239). Only that one is read: a proxy that passes the
+    /// other through untouched would otherwise let the client choose its own address.
+    #[serde(default)]
+    pub forwarded_header: ForwardedHeader,
+}
+
+/// The header carrying the client address through trusted proxies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+impl ServiceConfig {
+    /// The trusted proxies as networks (a bare address is that one host), or the entry that is neither.
+    pub fn trusted_proxy_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let text = entry.trim();
+                if let Ok(net) = text.parse::<ipnet::IpNet>() {
+                    Ok(net.trunc())
+                } else if let Ok(address) = text.parse::<std::net::IpAddr>() {
+                    Ok(ipnet::IpNet::from(address.to_canonical()))
+                } else {
+                    Err(format!("`{entry}` is not an IP address or CIDR such as 10.0.0.0/8"))
+                }
+            })
+            .collect()
+    }
 }
 
 fn default_data_dir() -> String {
@@ -123,17 +167,59 @@ pub struct EngineConfig {
     pub wire: WireConfig,
 }
 
-/// Who may call the administrative operations of the wire protocol (Admin*, pools, clients, groups,
-/// ListUsers). Client-side operations (SignUp, InitiateAuth, GetUser, ...) are open, as on AWS.
+/// Where Cognito's wire protocol is served and who may administer through it.
+///
+/// Client-side operations (SignUp, InitiateAuth, GetUser, ...) need no credentials, as on AWS; cognigate's
+/// own app clients are never served over the wire (their callers go through the auth API and its rate
+/// limits, lockout, onboarding and audit). Administrative operations (Admin*, pools, clients, groups,
+/// ListUsers) need a request signed (AWS SigV4) with one of `admin_access_keys`; in dev without keys, a
+/// loopback caller naming a loopback host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireConfig {
-    /// AWS access key ids allowed to call administrative operations, read from the SigV4 `Credential` of
-    /// each request. Empty (the default): in dev, administrative operations are open to loopback callers
-    /// only; in staging and prod, to nobody. The signature is not verified — the engine knows no secret
-    /// keys — so keep the port off untrusted networks.
-    #[serde(default)]
-    pub admin_access_keys: Vec<String>,
+    /// `"service"`: `POST /` on the service's own port (the dev default); an address such as
+    /// `"127.0.0.1:9229"`: a listener of its own; `"off"`: not served (the default outside dev). Outside
+    /// dev it can only be a listener of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Access keys allowed to call administrative operations: each request must carry a valid SigV4
+    /// signature made with the key's secret (the key id alone is an identifier, printed in logs and
+    /// SDK output, and authorizes nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_access_keys: Vec<WireAccessKey>,
+}
+
+/// One access key of the wire's administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WireAccessKey {
+    /// The access key id (`AKIA...` or any 16 to 128 letters and digits).
+    pub id: String,
+    /// The secret access key, as a secret reference.
+    pub secret: SecretRef,
+}
+
+/// Where the wire protocol is served, once the environment's default is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireListen {
+    /// `POST /` on the service port.
+    Service,
+    /// A listener of its own at this address.
+    Own(String),
+    Off,
+}
+
+impl WireConfig {
+    /// Where the wire is served in `environment`: as configured, or `service` in dev and `off` elsewhere.
+    pub fn listen_in(&self, environment: crate::Environment) -> WireListen {
+        match self.listen.as_deref().map(str::trim) {
+            Some("service") => WireListen::Service,
+            Some("off") => WireListen::Off,
+            Some(address) => WireListen::Own(address.to_owned()),
+            None if environment == crate::Environment::Dev => WireListen::Service,
+            None => WireListen::Off,
+        }
+    }
 }
 
 /// argon2id parameters. The defaults are OWASP's m=19456 KiB, t=2, p=1; any OWASP set is accepted
@@ -258,6 +344,10 @@ pub struct SecretsConfig {
     /// A PEM file or secret holding the token signing keys of the embedded engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_keys: Option<SecretRef>,
+    /// The bearer token Prometheus sends to `/metrics` (`authorization: credentials_file`). Outside dev
+    /// `/metrics` is served only with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<SecretRef>,
 }
 
 /// The two populations. There are always exactly these two.
@@ -474,18 +564,52 @@ pub struct TokenLifetimes {
     pub id: HumanDuration,
     /// Refresh token lifetime, 1 hour to 3650 days; longer than the access and ID tokens.
     pub refresh: HumanDuration,
+    /// Whether every refresh hands out a new refresh token and retires the old one (default true). A
+    /// retired token presented again after `rotation_grace` is taken as stolen: the whole sign-in (every
+    /// token of its family) is revoked.
+    #[serde(default = "yes")]
+    pub rotate_refresh: bool,
+    /// How long a retired refresh token is still accepted, for a client whose answer was lost on the
+    /// network (0 to 60 seconds, default 10s).
+    #[serde(default = "default_rotation_grace")]
+    pub rotation_grace: HumanDuration,
 }
 
-/// Lockout after repeated failures.
+fn default_rotation_grace() -> HumanDuration {
+    HumanDuration::from_secs(10)
+}
+
+/// Slowing down guessing after repeated failures (wrong password or MFA code), without handing strangers a
+/// way to lock the owner out.
+///
+/// Failures are counted per account and client address: after `max_failures` from one address, that
+/// address waits 1 s before its next try, then 2, 4, ... up to `duration`. Every address together may
+/// fail `account_max_failures` times before the account asks each further try to wait 1 s, 2, 4, ... up
+/// to `account_max_delay`; addresses the account signed in from recently are exempt from that account-wide
+/// wait. A password reset with the emailed code, or a successful sign-in, clears the count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LockoutPolicy {
-    /// Failures (wrong password or MFA code) that lock the account, 1 to 100.
+    /// Failures from one address before it must wait, 1 to 100.
     pub max_failures: u32,
-    /// The window in which failures are counted.
+    /// Failures older than this are forgotten.
     pub window: HumanDuration,
-    /// How long the account stays locked.
+    /// The longest wait one address is given.
     pub duration: HumanDuration,
+    /// Failures from all addresses together before every try at the account must wait (default 20).
+    #[serde(default = "default_account_max_failures")]
+    pub account_max_failures: u32,
+    /// The longest account-wide wait (default 1m): what a stranger can impose on the owner at most.
+    #[serde(default = "default_account_max_delay")]
+    pub account_max_delay: HumanDuration,
+}
+
+fn default_account_max_failures() -> u32 {
+    20
+}
+
+fn default_account_max_delay() -> HumanDuration {
+    HumanDuration::from_secs(60)
 }
 
 /// A standard attribute kept by the pool.
@@ -680,7 +804,8 @@ fn default_waf_limit() -> u64 {
     2000
 }
 
-/// The auth routes that carry their own rate limits.
+/// The auth routes that carry their own rate limits. Every one is limited: a route or half (per address,
+/// per account) the configuration leaves out gets its default (see [`RateLimitedRoute::default_limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitedRoute {
@@ -694,6 +819,64 @@ pub enum RateLimitedRoute {
     ChangePassword,
     Refresh,
     Mfa,
+}
+
+impl RateLimitedRoute {
+    pub const ALL: [Self; 10] = [
+        Self::Login,
+        Self::Register,
+        Self::Confirm,
+        Self::ResendCode,
+        Self::RespondToChallenge,
+        Self::ForgotPassword,
+        Self::ConfirmForgotPassword,
+        Self::ChangePassword,
+        Self::Refresh,
+        Self::Mfa,
+    ];
+
+    /// The name the configuration uses (`login`, `confirm_forgot_password`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::Confirm => "confirm",
+            Self::ResendCode => "resend_code",
+            Self::RespondToChallenge => "respond_to_challenge",
+            Self::ForgotPassword => "forgot_password",
+            Self::ConfirmForgotPassword => "confirm_forgot_password",
+            Self::ChangePassword => "change_password",
+            Self::Refresh => "refresh",
+            Self::Mfa => "mfa",
+        }
+    }
+
+    /// The limits a route has when the configuration says nothing: no auth route is ever unlimited. Routes
+    /// that guess a secret (codes, passwords) allow a few tries a minute per account; those that send mail
+    /// fewer; refresh only per address (a refresh token names no account before it is checked).
+    pub fn default_limits(self) -> RateLimitConfig {
+        let rate = |count, per_secs| Some(Rate { count, per: std::time::Duration::from_secs(per_secs) });
+        let (per_address, per_account) = match self {
+            Self::Login | Self::RespondToChallenge => (rate(30, 60), rate(10, 60)),
+            Self::Register | Self::ResendCode | Self::ForgotPassword => (rate(10, 60), rate(3, 60)),
+            Self::Confirm | Self::ConfirmForgotPassword | Self::Mfa => (rate(20, 60), rate(5, 60)),
+            Self::ChangePassword => (rate(10, 60), rate(5, 60)),
+            Self::Refresh => (rate(120, 60), None),
+        };
+        RateLimitConfig { per_address, per_account }
+    }
+
+    /// The limits in force: each half as configured, or its default.
+    pub fn limits_in(self, configured: &BTreeMap<RateLimitedRoute, RateLimitConfig>) -> RateLimitConfig {
+        let defaults = self.default_limits();
+        match configured.get(&self) {
+            Some(set) => RateLimitConfig {
+                per_address: set.per_address.or(defaults.per_address),
+                per_account: set.per_account.or(defaults.per_account),
+            },
+            None => defaults,
+        }
+    }
 }
 
 /// A route's limits; each is `"<count>/<s|min|h>"`.

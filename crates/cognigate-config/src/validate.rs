@@ -33,8 +33,9 @@ pub const RESERVED_PERMISSION_NAMES: [&str; 4] = ["customer_pool", "staff_pool",
 /// The top staff role. The last active one cannot be disabled, deleted or demoted.
 pub const SUPER_ADMIN: &str = "super_admin";
 
-/// Custom attributes cognigate manages itself, for authorization; users never write them.
-pub const RESERVED_CUSTOM_ATTRIBUTES: [&str; 4] = ["role", "base_type", "tier", "team"];
+/// Custom attributes cognigate manages itself, for authorization; users never write them. `onboarding` is
+/// the account's onboarding state, which token claims are decided by (no permissions unless it allows them).
+pub const RESERVED_CUSTOM_ATTRIBUTES: [&str; 5] = ["role", "base_type", "tier", "team", "onboarding"];
 
 /// The OpenID standard attributes Cognito knows.
 pub const STANDARD_ATTRIBUTES: [&str; 17] = [
@@ -118,6 +119,40 @@ fn service(config: &Config, environment: Environment, issues: &mut Vec<Issue>) {
         issues.push(Issue::new("service.public_url", "must be an http(s) URL without a trailing slash"));
     } else if environment == Environment::Prod && !url.starts_with("https://") {
         issues.push(Issue::new("service.public_url", "must use https in prod: tokens travel over it"));
+    }
+    if let Err(message) = service.trusted_proxy_networks() {
+        issues.push(Issue::new("service.trusted_proxies", message));
+    }
+    wire(&config.engine.wire, environment, issues);
+}
+
+fn wire(wire: &WireConfig, environment: Environment, issues: &mut Vec<Issue>) {
+    match wire.listen_in(environment) {
+        WireListen::Service if environment != Environment::Dev => issues.push(Issue::new(
+            "engine.wire.listen",
+            format!(
+                "cannot be \"service\" in {environment}: outside dev the wire protocol has a listener of its own \
+                 (an address such as 127.0.0.1:9229), or is \"off\""
+            ),
+        )),
+        WireListen::Own(address) if address.parse::<SocketAddr>().is_err() => issues.push(Issue::new(
+            "engine.wire.listen",
+            format!("`{address}` is not \"service\", \"off\" or a socket address such as 127.0.0.1:9229"),
+        )),
+        _ => {}
+    }
+    let mut seen = BTreeSet::new();
+    for (index, key) in wire.admin_access_keys.iter().enumerate() {
+        let valid = (16..=128).contains(&key.id.len()) && key.id.chars().all(|c| c.is_ascii_alphanumeric());
+        if !valid {
+            issues.push(Issue::new(
+                format!("engine.wire.admin_access_keys[{index}].id"),
+                "must be 16 to 128 letters and digits, like an AWS access key id",
+            ));
+        }
+        if !seen.insert(key.id.as_str()) {
+            issues.push(Issue::new(format!("engine.wire.admin_access_keys[{index}].id"), "is listed twice"));
+        }
     }
 }
 
@@ -506,10 +541,28 @@ fn pool_settings(config: &Config, pool: PoolKind, environment: Environment, issu
         }
     }
 
+    if tokens.rotation_grace.0 > Duration::from_secs(60) {
+        issues.push(Issue::new(key("tokens.rotation_grace"), "must be 0 to 60 seconds (Cognito's range)"));
+    }
+
     let lockout = &settings.lockout;
     if !(1..=100).contains(&lockout.max_failures) {
         issues.push(Issue::new(key("lockout.max_failures"), "must be 1 to 100"));
     }
+    if !(lockout.max_failures..=1000).contains(&lockout.account_max_failures) {
+        issues.push(Issue::new(
+            key("lockout.account_max_failures"),
+            "must be at least lockout.max_failures and at most 1000",
+        ));
+    }
+    in_range(
+        key("lockout.account_max_delay"),
+        lockout.account_max_delay.0,
+        Duration::from_secs(1),
+        Duration::from_secs(15 * 60),
+        "1 second to 15 minutes: longer lets a stranger keep the owner out",
+        issues,
+    );
     in_range(
         key("lockout.window"),
         lockout.window.0,

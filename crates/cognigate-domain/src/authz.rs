@@ -239,6 +239,10 @@ pub struct RequestContext {
     /// For actions that could remove a super_admin: how many active super_admins exist now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_super_admins: Option<u64>,
+    /// For `user.set_password`: whether the password is permanent (otherwise it must be changed at the next
+    /// sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_password: Option<bool>,
 }
 
 /// The answer: allowed or not, and why.

@@ -13,6 +13,26 @@ pub const RESET_CODE_TTL_SECS: i64 = 3600;
 /// Wrong guesses allowed before the code is void and a new one must be requested.
 pub const MAX_CODE_ATTEMPTS: u32 = 5;
 
+/// Cognito's throttle on codes, per user and purpose, over a rolling hour (the window opens with the first
+/// code or failure and lasts this long). A new code re-arms its own five attempts but not these counts, so
+/// asking for code after code buys no more guesses: at most [`CODES_PER_WINDOW`] codes are sent and
+/// [`FAILURES_PER_WINDOW`] wrong guesses made in an hour, after which the user gets LimitExceeded until the
+/// hour is over. Guessing a 6-digit code then takes on the order of 10⁵ hours.
+pub const THROTTLE_WINDOW_MS: i64 = 3_600_000;
+pub const CODES_PER_WINDOW: u32 = 5;
+pub const FAILURES_PER_WINDOW: u32 = 10;
+
+/// The code subject standing for a name nobody has, when the client hides whether users exist: its codes
+/// are stored and throttled like a real user's (and never sent), so no answer or limit tells them apart.
+pub fn phantom_sub(pool_id: &str, username_key: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [pool_id, username_key] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    format!("unknown:{}", URL_SAFE_NO_PAD.encode(hasher.finalize()))
+}
+
 /// A uniformly random six-digit code (rejection sampling, no modulo bias).
 pub fn new_code(entropy: &dyn Entropy) -> String {
     loop {

@@ -26,6 +26,7 @@ use crate::triggers::{Delivery, TokenContext, Triggers};
 
 const KEY_PURPOSE: &str = "signing-key";
 const CLIENT_SECRET_PURPOSE: &str = "client-secret";
+const OUTBOX_PURPOSE: &str = "outbox-message";
 
 /// Everything the engine is built from.
 #[derive(Debug, Clone)]
@@ -113,6 +114,28 @@ impl Engine {
     /// The revocations this engine has made, as a `RevocationCheck` for the token verifier.
     pub fn revocations(&self) -> Arc<RevocationList> {
         self.revocations.clone()
+    }
+
+    /// Loads what the store says is revoked into the in-process list the token verifiers read: every login
+    /// (token family) revoked by a sign-out, password change or reset, disable, delete or reuse detection
+    /// whose tokens may still be alive. Called at start-up, so a restart forgets nothing.
+    pub async fn restore_revocations(&self) -> Result<usize, EngineError> {
+        let families = self.parts.store.live_revoked_families(self.now()).await?;
+        let count = families.len();
+        for family in families {
+            self.revocations.revoke_origin_jti(family);
+        }
+        Ok(count)
+    }
+
+    /// Whether `client_id` is one of cognigate's own front-door clients, which the wire never serves.
+    pub async fn is_front_door_client(&self, client_id: &str) -> Result<bool, EngineError> {
+        Ok(self.cached_client(client_id).await?.is_some_and(|client| client.front_door))
+    }
+
+    /// The client a challenge session belongs to, without using the session up.
+    pub async fn session_client(&self, session: &str) -> Result<Option<String>, EngineError> {
+        Ok(self.parts.store.get_session(&hash_opaque(session)).await?.map(|session| session.client_id))
     }
 
     /// Records in the in-process list that a login's tokens are revoked.
@@ -226,13 +249,18 @@ impl Engine {
 
     // ----- lockout -----
 
-    /// Fails with `NotAuthorized("Password attempts exceeded")` while the user is locked; otherwise returns
-    /// the failures counted so far.
+    /// Fails with `NotAuthorized("Password attempts exceeded")` while the user must wait before the next
+    /// attempt; otherwise returns the failures counted so far. Calls through a front-door client are not
+    /// judged here: the auth API in front keeps its own lockout.
     pub(crate) async fn ensure_not_locked(
         &self,
         pool: &UserPool,
         sub: &str,
+        guard: Guard,
     ) -> Result<LockoutRecord, EngineError> {
+        if guard == Guard::FrontDoor {
+            return Ok(LockoutRecord::default());
+        }
         let record = self.parts.store.get_lockout(&pool.id, sub).await?;
         if record.locked_until_ms.is_some_and(|until| until > self.now()) {
             return Err(EngineError::NotAuthorized("Password attempts exceeded".to_owned()));
@@ -240,23 +268,33 @@ impl Engine {
         Ok(record)
     }
 
-    /// Counts a failed password or code; locks the user at the pool's threshold.
-    pub(crate) async fn record_failure(&self, pool: &UserPool, sub: &str) -> Result<(), EngineError> {
+    /// Counts a failed password or code with Cognito's schedule: from the pool's threshold on, each failure
+    /// makes the next attempt wait twice as long as the last (1 s, 2 s, 4 s, ...), up to the pool's lockout
+    /// duration. Failures are forgotten after a quiet window.
+    pub(crate) async fn record_failure(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        guard: Guard,
+    ) -> Result<(), EngineError> {
+        if guard == Guard::FrontDoor {
+            return Ok(());
+        }
         let now = self.now();
         let mut record = self.parts.store.get_lockout(&pool.id, sub).await?;
-        if now - record.window_started_ms > pool.lockout.window_secs * 1000
-            || record.locked_until_ms.is_some_and(|u| u <= now)
-        {
-            record = LockoutRecord { failures: 0, window_started_ms: now, locked_until_ms: None };
+        if now - record.last_failure_ms.max(record.window_started_ms) > pool.lockout.window_secs * 1000 {
+            record = LockoutRecord { window_started_ms: now, ..LockoutRecord::default() };
         }
         record.failures += 1;
-        if record.failures >= pool.lockout.max_failures {
-            record.locked_until_ms = Some(now + pool.lockout.duration_secs * 1000);
-        }
+        record.last_failure_ms = now;
+        record.locked_until_ms =
+            backoff_ms(record.failures, pool.lockout.max_failures, pool.lockout.duration_secs)
+                .map(|wait| now + wait);
         self.parts.store.put_lockout(&pool.id, sub, &record).await?;
         Ok(())
     }
 
+    /// Forgets the failures (a success, a reset with the emailed code, an administrator's new password).
     pub(crate) async fn clear_failures(&self, pool: &UserPool, sub: &str) -> Result<(), EngineError> {
         self.parts.store.put_lockout(&pool.id, sub, &LockoutRecord::default()).await?;
         Ok(())
@@ -527,7 +565,8 @@ impl Engine {
         self.deliver(pool_id, "email", recipient, kind, subject, body).await
     }
 
-    /// Puts a message in the outbox (`email` or `sms`).
+    /// Sends a message (`email` or `sms`): through the delivery channel, and into the outbox, sealed, when
+    /// nothing delivers it.
     pub(crate) async fn deliver(
         &self,
         pool_id: &str,
@@ -549,10 +588,78 @@ impl Engine {
             subject: subject.to_owned(),
             body,
             created_ms: now,
+            sealed: false,
         };
-        self.parts.store.push_outbox(&message).await?;
+        if self.parts.delivery.keeps_in_outbox(&message) {
+            let sealed = self.parts.sealer.seal(
+                OUTBOX_PURPOSE,
+                message.body.as_bytes(),
+                self.parts.entropy.as_ref(),
+            )?;
+            let stored = OutboxMessage { body: STANDARD.encode(sealed), sealed: true, ..message.clone() };
+            self.parts.store.push_outbox(&stored).await?;
+        }
         self.parts.delivery.deliver(&message).await.map_err(EngineError::CodeDeliveryFailure)
     }
+
+    /// Sends a message of the service's own (a notice about the account) the way the engine's messages go.
+    pub async fn notify(
+        &self,
+        pool_id: &str,
+        recipient: &str,
+        kind: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), EngineError> {
+        self.deliver(pool_id, "email", recipient, kind, subject, body).await
+    }
+
+    /// The outbox, newest first (optionally only what went to `recipient`), opened.
+    pub async fn outbox(
+        &self,
+        recipient: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, EngineError> {
+        let messages = self.parts.store.list_outbox(recipient, limit).await?;
+        messages.into_iter().map(|message| open_outbox_message(&self.parts.sealer, message)).collect()
+    }
+}
+
+/// An outbox message as read from the store, with its body opened.
+pub fn open_outbox_message(sealer: &Sealer, message: OutboxMessage) -> Result<OutboxMessage, EngineError> {
+    if !message.sealed {
+        return Ok(message);
+    }
+    let sealed = STANDARD
+        .decode(message.body.as_bytes())
+        .map_err(|_| EngineError::Internal("an outbox message is not base64".to_owned()))?;
+    let text = sealer.open(OUTBOX_PURPOSE, &sealed)?;
+    let body = String::from_utf8(text.to_vec())
+        .map_err(|_| EngineError::Internal("an outbox message is not text".to_owned()))?;
+    Ok(OutboxMessage { body, sealed: false, ..message })
+}
+
+/// Who guards a user's password and codes against guessing for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// The engine's per-user lockout, Cognito's: what SDK clients on the wire get.
+    Engine,
+    /// cognigate's auth API, calling through its own (front-door) client: its lockout, per account and
+    /// client address, applies instead, and cannot be turned against the owner by strangers.
+    FrontDoor,
+}
+
+impl Guard {
+    pub(crate) fn of(client: &AppClient) -> Self {
+        if client.front_door { Self::FrontDoor } else { Self::Engine }
+    }
+}
+
+/// How long the next attempt must wait after `failures` failures (the one schedule, in milliseconds).
+fn backoff_ms(failures: u32, threshold: u32, cap_secs: i64) -> Option<Millis> {
+    let delay =
+        cognigate_domain::lockout::delay_secs(failures, threshold, u64::try_from(cap_secs).unwrap_or(0))?;
+    Some(i64::try_from(delay).unwrap_or(i64::MAX).saturating_mul(1000))
 }
 
 /// Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id)).
@@ -595,4 +702,14 @@ fn decode_unverified<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
     }
     let payload = token.split('.').nth(1)?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
+/// The `client_id` a token says it was issued to, unverified: enough to refuse a token of a client the
+/// caller may not use before any work is done (verification, which checks the claim, comes later anyway).
+pub(crate) fn token_client_id(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Client {
+        client_id: String,
+    }
+    decode_unverified::<Client>(token).map(|claims| claims.client_id)
 }

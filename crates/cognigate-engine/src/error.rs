@@ -43,6 +43,9 @@ pub enum EngineError {
     UnsupportedUserState(String),
     #[error("Unable to deliver the message: {0}")]
     CodeDeliveryFailure(String),
+    /// Password hashing is saturated: answered at once rather than queued without bound.
+    #[error("Too many requests; try again shortly.")]
+    TooManyRequests,
     #[error("Internal error")]
     Internal(String),
 }
@@ -70,6 +73,7 @@ impl EngineError {
             Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
             Self::CodeDeliveryFailure(_) => "CodeDeliveryFailureException",
+            Self::TooManyRequests => "TooManyRequestsException",
             Self::Internal(_) => "InternalErrorException",
         }
     }

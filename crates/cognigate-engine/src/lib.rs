@@ -23,6 +23,6 @@ pub mod store;
 pub mod triggers;
 pub mod wire;
 
-pub use engine::{Engine, EngineParts, secret_hash};
+pub use engine::{Engine, EngineParts, open_outbox_message, secret_hash};
 pub use error::EngineError;
 pub use ops::{KNOWN_FLOWS, MessageAction, MfaPreference, NewClient, NewPool, parse_filter, totp};

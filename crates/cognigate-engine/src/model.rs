@@ -138,6 +138,12 @@ pub struct AppClient {
     /// Seconds during which a rotated refresh token may still be presented (0 to 60).
     #[serde(default)]
     pub rotation_grace_secs: i64,
+    /// cognigate's own app client of a configured pool, reached only in-process by the auth API. Its
+    /// callers pass the service's rate limits and its lockout per account and address, so the engine's
+    /// per-user lockout (which lets anyone lock the owner out) is not applied to them; and the wire never
+    /// serves it, so nothing reaches the pool's client operations around the service.
+    #[serde(default)]
+    pub front_door: bool,
     pub created_ms: Millis,
     pub updated_ms: Millis,
 }
@@ -235,9 +241,14 @@ impl User {
 /// A user's second factors.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMfa {
-    /// The TOTP secret, sealed at rest; present once AssociateSoftwareToken ran.
+    /// The TOTP secret in force, sealed at rest.
     #[serde(default)]
     pub totp_secret_sealed: Option<Vec<u8>>,
+    /// A secret AssociateSoftwareToken handed out, sealed, waiting for VerifySoftwareToken: until a code
+    /// from it is verified it replaces nothing (Cognito's behaviour), so a stolen access token cannot
+    /// lock the owner out of their authenticator by asking for a new secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending_sealed: Option<Vec<u8>>,
     /// Whether VerifySoftwareToken confirmed the secret.
     #[serde(default)]
     pub totp_verified: bool,
@@ -296,7 +307,17 @@ pub struct CodeRecord {
     /// SHA-256 of the code, keyed by the user and purpose.
     pub code_hash: String,
     pub expires_ms: Millis,
+    /// Wrong guesses at this code.
     pub attempts: u32,
+    /// Cognito's throttle on codes, per user and purpose, carried from one code to the next: when the
+    /// current hour began, how many codes were sent in it, and how many wrong guesses were made in it at
+    /// any of them. A new code re-arms its own attempts, never these.
+    #[serde(default)]
+    pub window_started_ms: Millis,
+    #[serde(default)]
+    pub sent_in_window: u32,
+    #[serde(default)]
+    pub failures_in_window: u32,
 }
 
 /// A challenge in progress (MFA, new password), held server-side and used once.
@@ -345,7 +366,8 @@ pub struct StoredKey {
     pub retired_ms: Option<Millis>,
 }
 
-/// A message that would be emailed or texted.
+/// A message that would be emailed or texted. Kept in the outbox only where mail is not delivered (dev),
+/// and then with its body sealed at rest: it holds codes and temporary passwords.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: String,
@@ -356,17 +378,25 @@ pub struct OutboxMessage {
     /// `sign_up_code`, `invitation`, `forgot_password_code`, ...
     pub kind: String,
     pub subject: String,
+    /// The text; in the store, base64 of the sealed text (`sealed`), opened by [`crate::Engine::outbox`].
     pub body: String,
     pub created_ms: Millis,
+    #[serde(default)]
+    pub sealed: bool,
 }
 
-/// Failures counted toward lockout for one user.
+/// Failures counted toward lockout for one user: Cognito's schedule, where each failure past the pool's
+/// threshold doubles the wait before the next attempt (1 s, 2 s, 4 s, ... up to the pool's duration).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockoutRecord {
     pub failures: u32,
     pub window_started_ms: Millis,
+    /// No attempt is judged before this instant; attempts made earlier are refused and not counted.
     #[serde(default)]
     pub locked_until_ms: Option<Millis>,
+    /// When the last failure was counted (failures are forgotten after a quiet window).
+    #[serde(default)]
+    pub last_failure_ms: Millis,
 }
 
 /// A ListUsers filter: Cognito's `attribute = "value"` or `attribute ^= "value"`.

@@ -52,6 +52,10 @@ struct Job {
 pub struct PasswordHasher {
     params: HashParams,
     jobs: SyncSender<Job>,
+    /// One permit per hash queued or running. When none is left the hasher is saturated and a caller is
+    /// answered at once (TooManyRequests) instead of waiting in an unbounded line: a flood of sign-ins can
+    /// then cost its senders refusals, never every legitimate caller a second of latency.
+    admission: Arc<tokio::sync::Semaphore>,
     dummy: Arc<String>,
     /// Hashes computed so far: how tests prove that an unknown user costs what a wrong password costs.
     computed: Arc<std::sync::atomic::AtomicU64>,
@@ -69,6 +73,10 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
 }
 
 const OUTPUT_LEN: usize = 32;
+
+/// Hashes waiting or running per hashing thread before callers are refused: about a second of work at the
+/// OWASP parameters, enough to absorb the bursts of an open-loop load at the brief's rates.
+const QUEUED_PER_THREAD: usize = 64;
 
 fn argon(params: HashParams) -> Result<Argon2<'static>, EngineError> {
     let params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(OUTPUT_LEN))
@@ -138,7 +146,7 @@ impl PasswordHasher {
         entropy.fill(&mut salt);
         let dummy_hash = raw_hash(params, b"cognigate dummy password", &salt)?;
         let threads = concurrency.max(1);
-        let (jobs, receiver) = sync_channel::<Job>(threads * 64);
+        let (jobs, receiver) = sync_channel::<Job>(threads * QUEUED_PER_THREAD);
         let receiver = Arc::new(Mutex::new(receiver));
         for index in 0..threads {
             let receiver = receiver.clone();
@@ -150,38 +158,31 @@ impl PasswordHasher {
         Ok(Self {
             params,
             jobs,
+            admission: Arc::new(tokio::sync::Semaphore::new(threads * QUEUED_PER_THREAD)),
             dummy: Arc::new(encode(params, &salt, &dummy_hash)),
             computed: Arc::default(),
         })
     }
 
-    /// Computes one raw hash on the pool.
+    /// Computes one raw hash on the pool, in arrival order, or refuses at once when the pool is saturated.
     async fn compute(
         &self,
         params: HashParams,
         password: &[u8],
         salt: Vec<u8>,
     ) -> Result<[u8; OUTPUT_LEN], EngineError> {
+        let _admitted =
+            self.admission.clone().try_acquire_owned().map_err(|_| EngineError::TooManyRequests)?;
         self.computed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         let job = Job { params, password: Zeroizing::new(password.to_vec()), salt, reply };
-        // A full queue means the pool is saturated: wait for room without blocking the runtime.
-        let mut job = Some(job);
-        loop {
-            match self
-                .jobs
-                .try_send(job.take().ok_or_else(|| EngineError::Internal("hash job lost".to_owned()))?)
-            {
-                Ok(()) => break,
-                Err(std::sync::mpsc::TrySendError::Full(back)) => {
-                    job = Some(back);
-                    tokio::task::yield_now().await;
-                }
-                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                    return Err(EngineError::Internal("the hashing pool has stopped".to_owned()));
-                }
+        // There is never more admitted work than the queue holds, so the queue has room.
+        self.jobs.try_send(job).map_err(|error| match error {
+            std::sync::mpsc::TrySendError::Full(_) => EngineError::TooManyRequests,
+            std::sync::mpsc::TrySendError::Disconnected(_) => {
+                EngineError::Internal("the hashing pool has stopped".to_owned())
             }
-        }
+        })?;
         answer.await.map_err(|_| EngineError::Internal("a hashing thread stopped".to_owned()))?
     }
 
@@ -268,6 +269,51 @@ mod tests {
         assert!(!hasher.verify("correct horse 1", Some(&first)).await.unwrap());
         assert!(!hasher.verify("anything", None).await.unwrap(), "no stored hash never verifies");
         assert!(!hasher.verify("x", Some("$argon2id$garbage")).await.unwrap());
+    }
+
+    /// F11 of the 2026-12-07 audit: one client's flood queued without bound and made every legitimate
+    /// sign-in wait. A saturated hasher now refuses at once; what it admits, it computes.
+    #[tokio::test]
+    async fn a_saturated_hasher_refuses_at_once_instead_of_queueing() {
+        let hasher = PasswordHasher::new(
+            HashParams { memory_kib: 8192, iterations: 2, parallelism: 1 },
+            1,
+            &OsEntropy,
+        )
+        .unwrap();
+        let flood: Vec<_> = (0..QUEUED_PER_THREAD * 3).map(|_| hasher.verify("guess", None)).collect();
+        let results = futures_join(flood).await;
+        let refused = results.iter().filter(|r| matches!(r, Err(EngineError::TooManyRequests))).count();
+        let computed = results.iter().filter(|r| matches!(r, Ok(false))).count();
+        assert!(refused > 0, "a flood beyond the queue is refused");
+        assert_eq!(refused + computed, results.len(), "nothing else goes wrong");
+        assert!(computed >= QUEUED_PER_THREAD, "the queue's worth is admitted");
+        // Once the flood is over, a legitimate call goes through.
+        assert!(!hasher.verify("guess", None).await.unwrap());
+    }
+
+    /// Polls every future at once (each takes its place in the queue on first poll), then awaits them.
+    async fn futures_join<T>(futures: Vec<impl std::future::Future<Output = T>>) -> Vec<T> {
+        let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+        let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
+        let mut results: Vec<Option<T>> = pending.iter().map(|_| None).collect();
+        std::future::poll_fn(|context| {
+            let mut done = true;
+            for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+                if let Some(future) = slot {
+                    match future.as_mut().poll(context) {
+                        std::task::Poll::Ready(value) => {
+                            *result = Some(value);
+                            *slot = None;
+                        }
+                        std::task::Poll::Pending => done = false,
+                    }
+                }
+            }
+            if done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+        })
+        .await;
+        results.into_iter().flatten().collect()
     }
 
     #[tokio::test]

@@ -92,6 +92,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn put_session(&self, session: &ChallengeSession) -> Result<(), StoreError>;
     /// Removes and returns the session: a session is used at most once, even by concurrent callers.
     async fn take_session(&self, id_hash: &str) -> Result<Option<ChallengeSession>, StoreError>;
+    /// Reads a session without taking it (to see which client it belongs to).
+    async fn get_session(&self, id_hash: &str) -> Result<Option<ChallengeSession>, StoreError>;
     async fn get_lockout(&self, pool_id: &str, sub: &str) -> Result<LockoutRecord, StoreError>;
     async fn put_lockout(&self, pool_id: &str, sub: &str, record: &LockoutRecord) -> Result<(), StoreError>;
 
@@ -106,6 +108,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// of those logins are refused too. Returns the families it revoked.
     async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError>;
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError>;
+    /// The revoked families whose tokens may still be alive at `now` (what a restarted process must refuse).
+    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<String>, StoreError>;
     /// The user's refresh tokens that still work at `now` (not revoked, not rotated, not expired): one per
     /// signed-in session, oldest sign-in first.
     async fn live_refresh(

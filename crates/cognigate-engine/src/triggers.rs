@@ -50,6 +50,11 @@ pub trait Triggers: Send + Sync + std::fmt::Debug {
     async fn post_authentication(&self, _pool_id: &str, _user: &User) -> Result<(), EngineError> {
         Ok(())
     }
+
+    /// A user changed something about their own account (a verified new email, an authenticator turned on
+    /// or off), by any caller. Cognito has no such trigger; cognigate keeps its user mirror in step with it,
+    /// so a change made over the wire is not lost to the service. It cannot fail the change, which is done.
+    async fn user_changed(&self, _pool_id: &str, _user: &User) {}
 }
 
 /// No triggers configured.
@@ -58,11 +63,18 @@ pub struct NoTriggers;
 
 impl Triggers for NoTriggers {}
 
-/// Sends what the outbox holds to people (SMTP, ...). The outbox keeps every message either way.
+/// How messages reach people: the outbox (dev), or a real channel (SMTP, ...). A message is kept in the
+/// outbox, sealed, only when nothing delivers it: a delivered code or temporary password has no business
+/// staying in the database.
 #[async_trait]
 pub trait Delivery: Send + Sync + std::fmt::Debug {
     /// Delivers one message; an error becomes Cognito's CodeDeliveryFailureException.
     async fn deliver(&self, message: &crate::model::OutboxMessage) -> Result<(), String>;
+
+    /// Whether this message is kept in the outbox for someone to read there: nothing else delivers it.
+    fn keeps_in_outbox(&self, _message: &crate::model::OutboxMessage) -> bool {
+        false
+    }
 }
 
 /// The outbox only (dev): nothing leaves the machine.
@@ -73,5 +85,9 @@ pub struct OutboxOnly;
 impl Delivery for OutboxOnly {
     async fn deliver(&self, _message: &crate::model::OutboxMessage) -> Result<(), String> {
         Ok(())
+    }
+
+    fn keeps_in_outbox(&self, _message: &crate::model::OutboxMessage) -> bool {
+        true
     }
 }

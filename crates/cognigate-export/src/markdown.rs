@@ -113,7 +113,11 @@ fn reach(authorizer: &Authorizer, role: &str, action: AdminAction) -> &'static s
         team: Some("own".into()),
         active: true,
     });
-    let context = RequestContext { granted_role: Some(lowest.clone()), active_super_admins: Some(2) };
+    let context = RequestContext {
+        granted_role: Some(lowest.clone()),
+        active_super_admins: Some(2),
+        ..RequestContext::default()
+    };
     let target = |team: &str| match action {
         AdminAction::ReadAudit
         | AdminAction::ExportAudit

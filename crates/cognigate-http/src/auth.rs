@@ -16,8 +16,8 @@ use cognigate_config::PoolKind;
 use cognigate_service::auth::{
     AcceptedResponse, AuthService, ChallengeRequest, ChangePasswordRequest, ConfirmRequest, ConfirmResponse,
     EmailRequest, LoginOutcome, LoginRequest, MfaStatusResponse, RefreshRequest, RegisterRequest,
-    RegisterResponse, RequestMeta, ResetPasswordRequest, TokenResponse, TotpSetupRequest, TotpSetupResponse,
-    TotpVerifyOutcome, TotpVerifyRequest, UserView,
+    RegisterResponse, RequestMeta, ResetPasswordRequest, TokenResponse, TotpDisableRequest, TotpSetupRequest,
+    TotpSetupResponse, TotpVerifyOutcome, TotpVerifyRequest, UserView,
 };
 use cognigate_service::metrics::Metrics;
 use cognigate_service::webhook::{BillingWebhook, WebhookOutcome};
@@ -121,8 +121,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-/// Who is calling: the socket's address (never a forwarding header, which anyone can write), the user
-/// agent and the request id the middleware set.
+/// Who is calling: the client's address as [`crate::client_address`] found it (the socket's peer, or the
+/// address a trusted proxy forwarded; never a header from anyone else), the user agent and the request id
+/// the middleware set.
 #[derive(Debug, Clone)]
 pub struct Meta(pub RequestMeta);
 
@@ -137,11 +138,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.chars().take(256).collect::<String>())
         };
+        let address = parts
+            .extensions
+            .get::<crate::ClientAddress>()
+            .map(|crate::ClientAddress(address)| *address)
+            .or_else(|| {
+                parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(peer)| peer.ip())
+            });
         Ok(Self(RequestMeta {
-            address: parts
-                .extensions
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map(|ConnectInfo(address)| address.ip().to_string()),
+            address: address.map(|address| address.to_string()),
             user_agent: header("user-agent"),
             request_id: header("x-request-id"),
         }))
@@ -195,10 +200,12 @@ pub(crate) fn with_id(meta: &Meta, error: ServiceError) -> ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Registers a customer (self sign-up pools only; staff are invited). The code goes to the email.
+/// Registers a customer (self sign-up pools only; staff are invited). The code goes to the email. The
+/// answer is the same `202` whether the address was free or already had an account (whose owner is told
+/// by email instead).
 #[utoipa::path(post, path = "/auth/{pool}/register", params(("pool" = PoolPath, Path, description = "`customer` or `staff`")), request_body = RegisterRequest, tag = "auth",
-    responses((status = 201, body = RegisterResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 202, body = RegisterResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
     Path(pool): Path<PoolPath>,
@@ -206,7 +213,7 @@ async fn register(
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
     let answer = service(&state, pool).map_err(|e| with_id(&meta, e))?.register(&meta.0, body).await;
-    answer.map(|r| (StatusCode::CREATED, Json(r))).map_err(|e| with_id(&meta, e))
+    answer.map(|r| (StatusCode::ACCEPTED, Json(r))).map_err(|e| with_id(&meta, e))
 }
 
 /// Confirms the email with the code that was sent to it.
@@ -263,8 +270,9 @@ async fn challenge(
     answer.map(Json).map_err(|e| with_id(&meta, e))
 }
 
-/// Starts TOTP enrolment: the secret, the `otpauth://` URI and its QR code (SVG and PNG). With a bearer
-/// token for a signed-in user, or with the session of an `MFA_SETUP` challenge.
+/// Starts TOTP enrolment: the secret, the `otpauth://` URI and its QR code (SVG and PNG). With the session
+/// of an `MFA_SETUP` challenge; or signed in (bearer token) with the `password`, plus a current `code` when
+/// an authenticator is enrolled already. The new secret replaces nothing until it is verified.
 #[utoipa::path(post, path = "/auth/{pool}/totp/setup", params(("pool" = PoolPath, Path, description = "`customer` or `staff`")), request_body = TotpSetupRequest, tag = "mfa",
     responses((status = 200, body = TotpSetupResponse), (status = 401, body = ErrorBody)),
     security((), ("bearer" = [])))]
@@ -285,8 +293,9 @@ async fn totp_setup(
     service.totp_setup(&meta.0, bearer(&headers), request).await.map(Json).map_err(|e| with_id(&meta, e))
 }
 
-/// Confirms TOTP enrolment with a first code. Signed in: turns MFA on. Inside `MFA_SETUP`: finishes the
-/// sign-in and answers tokens.
+/// Confirms TOTP enrolment with a first code from the new authenticator. Signed in: turns MFA on. Inside
+/// `MFA_SETUP`: finishes the sign-in and answers tokens. Either way the answer carries the account's new
+/// one-time recovery codes, shown this once.
 #[utoipa::path(post, path = "/auth/{pool}/totp/verify", params(("pool" = PoolPath, Path, description = "`customer` or `staff`")), request_body = TotpVerifyRequest, tag = "mfa",
     responses((status = 200, body = TotpVerifyOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security((), ("bearer" = [])))]
@@ -301,19 +310,22 @@ async fn totp_verify(
     service.totp_verify(&meta.0, bearer(&headers), body).await.map(Json).map_err(|e| with_id(&meta, e))
 }
 
-/// Turns TOTP off; refused while the pool or the account requires MFA.
-#[utoipa::path(post, path = "/auth/{pool}/totp/disable", params(("pool" = PoolPath, Path, description = "`customer` or `staff`")), tag = "mfa",
-    responses((status = 200, body = MfaStatusResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+/// Turns TOTP off with the password and a current code; refused while the pool or the account requires
+/// MFA.
+#[utoipa::path(post, path = "/auth/{pool}/totp/disable", params(("pool" = PoolPath, Path, description = "`customer` or `staff`")), request_body = TotpDisableRequest, tag = "mfa",
+    responses((status = 200, body = MfaStatusResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn totp_disable(
     State(state): State<AppState>,
     Path(pool): Path<PoolPath>,
     meta: Meta,
     headers: HeaderMap,
+    ApiJson(body): ApiJson<TotpDisableRequest>,
 ) -> ApiResult<Json<MfaStatusResponse>> {
     let service = service(&state, pool).map_err(|e| with_id(&meta, e))?;
     let token = require_bearer(&headers).map_err(|e| with_id(&meta, e))?;
-    service.totp_disable(&meta.0, token).await.map(Json).map_err(|e| with_id(&meta, e))
+    service.totp_disable(&meta.0, token, body).await.map(Json).map_err(|e| with_id(&meta, e))
 }
 
 /// New access and ID tokens from a refresh token.
@@ -437,11 +449,4 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_out))
         .routes(routes!(me))
         .routes(routes!(billing_webhook))
-}
-
-#[cfg(any())]
-impl IntoResponse for Meta {
-    fn into_response(self) -> Response {
-        StatusCode::NO_CONTENT.into_response()
-    }
 }

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod auth;
+mod client_address;
 mod console;
 
 use std::sync::Arc;
@@ -39,23 +40,95 @@ pub struct AppState {
     /// The pools the engine serves: (pool, pool id, client id).
     pub local_pools: Vec<(PoolKind, String, String)>,
     /// Who may call the wire protocol's administrative operations.
-    pub wire_access: cognigate_engine::wire::WireAccess,
+    pub wire_access: Arc<cognigate_engine::wire::WireAccess>,
+    /// Whether `POST /` on the service port speaks the wire protocol (dev). Elsewhere the wire has a
+    /// listener of its own ([`wire_router`]), or is off.
+    pub wire_on_service_port: bool,
+    /// The bearer token `/metrics` requires outside dev; without one, `/metrics` is not served there.
+    pub metrics_token: Option<Arc<String>>,
     /// The auth API, when the binary built it.
     pub auth: Option<Arc<auth::AuthApi>>,
+    /// Wire requests in flight per client address (see [`WIRE_IN_FLIGHT_PER_ADDRESS`]).
+    pub wire_in_flight: Arc<InFlight>,
+}
+
+/// The client address a request is attributed to (the TCP peer, or what a trusted proxy forwarded), set
+/// by a middleware for every request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// Requests in flight per client address: a caller may occupy a few of the engine's password-hashing
+/// places at once, not all of them, so one client's flood cannot make everyone else wait.
+#[derive(Debug, Default)]
+pub struct InFlight(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+/// How many wire requests one client address may have in flight.
+pub const WIRE_IN_FLIGHT_PER_ADDRESS: usize = 8;
+
+impl InFlight {
+    /// A place for `key`, released when the guard drops; `None` when the key has all it may have.
+    fn enter(self: &Arc<Self>, key: String, limit: usize) -> Option<InFlightGuard> {
+        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(key.clone()).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightGuard { owner: self.clone(), key })
+    }
+}
+
+#[derive(Debug)]
+struct InFlightGuard {
+    owner: Arc<InFlight>,
+    key: String,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut counts = self.owner.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Whether the service should receive traffic. It starts not ready, becomes ready once everything it needs
-/// is up, and stops being ready when shutdown begins, so a load balancer drains it first.
+/// is up, and stops being ready when shutdown begins, so a load balancer drains it first. The checks behind
+/// it are remembered for a few seconds: `/readyz` is public, and each check costs a store query and, for a
+/// `cognito` pool, a call counted against Cognito's quota.
 #[derive(Debug, Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+pub struct Readiness {
+    ready: Arc<AtomicBool>,
+    checked: Arc<std::sync::Mutex<Option<(std::time::Instant, bool, Value)>>>,
+}
+
+/// How long a readiness check's result is reused.
+const READINESS_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Readiness {
     pub fn set_ready(&self, ready: bool) {
-        self.0.store(ready, Ordering::SeqCst);
+        self.ready.store(ready, Ordering::SeqCst);
     }
 
     pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    fn recent_check(&self) -> Option<(bool, Value)> {
+        let checked = self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        checked
+            .as_ref()
+            .filter(|(at, _, _)| at.elapsed() < READINESS_CHECK_TTL)
+            .map(|(_, ready, checks)| (*ready, checks.clone()))
+    }
+
+    fn remember(&self, ready: bool, checks: Value) {
+        *self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), ready, checks));
     }
 }
 
@@ -108,8 +181,12 @@ pub fn router(state: AppState) -> Router {
     let (documented, document) = documented();
     let document = Arc::new(document);
     let observed = state.auth.as_ref().map(|api| api.metrics.clone());
-    Router::new()
-        .route("/", post(wire))
+    let addresses = client_addresses(&state.config);
+    let mut routes = Router::new();
+    if state.wire_on_service_port {
+        routes = routes.route("/", post(wire));
+    }
+    routes
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -121,7 +198,9 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes(&state))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(no_store))
         .layer(axum::middleware::from_fn(move |request, next| observe(observed.clone(), request, next)))
+        .layer(axum::middleware::from_fn(move |request, next| attribute(addresses.clone(), request, next)))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
             tower_http::request_id::MakeRequestUuid,
@@ -129,8 +208,65 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The wire protocol alone, for a listener of its own (outside dev: `engine.wire.listen`).
+pub fn wire_router(state: AppState) -> Router {
+    let addresses = client_addresses(&state.config);
+    Router::new()
+        .route("/", post(wire))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(move |request, next| attribute(addresses.clone(), request, next)))
+        .with_state(state)
+}
+
 /// Auth bodies are small; the wire route reads its own body with its own limit.
 const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// Where client addresses come from: the configured trusted proxies and the header they write.
+#[derive(Debug, Clone)]
+struct ClientAddresses {
+    trusted: Arc<Vec<ipnet::IpNet>>,
+    header: cognigate_config::ForwardedHeader,
+}
+
+fn client_addresses(config: &Config) -> ClientAddresses {
+    // Validation refused an unparseable list before anything started; an empty list trusts nobody.
+    let trusted = config.service.trusted_proxy_networks().unwrap_or_default();
+    ClientAddresses { trusted: Arc::new(trusted), header: config.service.forwarded_header }
+}
+
+/// Attributes the request to its client (see [`client_address`]), for rate limits, lockout and the audit.
+async fn attribute(
+    addresses: ClientAddresses,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().copied()
+    {
+        let name = match addresses.header {
+            cognigate_config::ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            cognigate_config::ForwardedHeader::Forwarded => "forwarded",
+        };
+        let values: Vec<&str> =
+            request.headers().get_all(name).iter().filter_map(|value| value.to_str().ok()).collect();
+        let address =
+            client_address::client_address(peer.ip(), addresses.header, &values, &addresses.trusted);
+        request.extensions_mut().insert(ClientAddress(address));
+    }
+    next.run(request).await
+}
+
+/// Answers that may carry tokens, codes or account data are never stored by a browser or a proxy.
+async fn no_store(request: Request, next: axum::middleware::Next) -> Response {
+    let sensitive =
+        ["/auth/", "/admin/", "/console"].iter().any(|prefix| request.uri().path().starts_with(prefix));
+    let mut response = next.run(request).await;
+    if sensitive {
+        let headers = response.headers_mut();
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+        headers.entry(header::PRAGMA).or_insert(HeaderValue::from_static("no-cache"));
+    }
+    response
+}
 
 /// A span per request with its id, method and route pattern, and a latency observation.
 async fn observe(
@@ -162,9 +298,22 @@ async fn observe(
     response
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String)))]
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics in the text exposition format. Outside dev they need the configured bearer token
+/// (`secrets.metrics_token`), and are not served without one.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String),
+    (status = 401, description = "Outside dev: the metrics token is missing or wrong")))]
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.environment != Environment::Dev {
+        let Some(expected) = &state.metrics_token else {
+            return not_found().await;
+        };
+        let given = auth::bearer(&headers).unwrap_or_default();
+        let matches = given.len() == expected.len()
+            && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !matches {
+            return unauthorized();
+        }
+    }
     match &state.auth {
         Some(api) => (
             [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
@@ -181,7 +330,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `router` (the whole one, or [`wire_router`]) with the peer's address known to handlers.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -199,6 +357,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if !state.readiness.is_ready() {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready" }))).into_response();
     }
+    if let Some((ready, checks)) = state.readiness.recent_check() {
+        return readiness_answer(ready, checks);
+    }
     let mut checks = serde_json::Map::new();
     let mut ready = true;
     if let Some(api) = &state.auth {
@@ -215,14 +376,41 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 .insert(format!("{pool}_provider"), json!(if check.is_ok() { "ok" } else { "unreachable" }));
         }
     }
+    let checks = Value::Object(checks);
+    state.readiness.remember(ready, checks.clone());
+    readiness_answer(ready, checks)
+}
+
+fn readiness_answer(ready: bool, checks: Value) -> Response {
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": checks })))
         .into_response()
 }
 
-/// The loaded configuration as clients may see it: pools, policies in force, routes. Secrets are only ever
-/// references in the configuration, and store URLs are left out (they name internal hosts).
-async fn config_view(State(state): State<AppState>) -> Json<Value> {
+/// The loaded configuration: pools, policies in force, routes. Secrets are only ever references in the
+/// configuration, and store URLs are left out (they name internal hosts). In dev anyone on the machine may
+/// read it; elsewhere it is an operator's page (the whole access model, lockout and password policy), for
+/// staff who may see the system's status.
+async fn config_view(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.environment != Environment::Dev {
+        let Some(api) = &state.auth else { return not_found().await };
+        let Some(token) = auth::bearer(&headers) else { return unauthorized() };
+        match api.admin.authenticate(token).await {
+            Ok(actor) if api.admin.may_ever(&actor, cognigate_domain::authz::AdminAction::ReadStatus) => {}
+            Ok(_) => {
+                return (
+                    StatusCode::FORBIDDEN,
+                    Json(json!({ "code": "FORBIDDEN", "message": "not allowed" })),
+                )
+                    .into_response();
+            }
+            Err(_) => return unauthorized(),
+        }
+    }
+    Json(config_document(&state)).into_response()
+}
+
+fn config_document(state: &AppState) -> Value {
     let config = &state.config;
     let model = state.authorizer.model();
     let pools: serde_json::Map<String, Value> = PoolKind::ALL
@@ -249,7 +437,7 @@ async fn config_view(State(state): State<AppState>) -> Json<Value> {
             (pool.as_str().to_owned(), view)
         })
         .collect();
-    Json(json!({
+    json!({
         "service": config.service_name(),
         "environment": state.environment.as_str(),
         "public_url": config.service.public_url,
@@ -260,11 +448,23 @@ async fn config_view(State(state): State<AppState>) -> Json<Value> {
             "issuer": format!("{}/{pool_id}", config.service.public_url),
         })).collect::<Vec<_>>(),
         "policies": state.authorizer.policy_ids(),
-    }))
+    })
+}
+
+fn unauthorized() -> Response {
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "code": "AUTH_FAILED", "message": "a bearer token is required" })),
+    )
+        .into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// Cognito's JSON protocol: the operation is in `X-Amz-Target`, the input in the body; the engine's wire
-/// module does the rest. Whether the caller is on loopback comes from the socket, never from a header.
+/// module does the rest. Whether the caller is on loopback comes from the socket, never from a header; the
+/// `Host` it names, and the whole request for signature checks, go along. A client address gets a few
+/// requests in flight at once, not the whole password-hashing pool.
 async fn wire(State(state): State<AppState>, request: Request) -> Response {
     let Some(engine) = state.engine.clone() else {
         return wire_answer(cognigate_engine::wire::WireResponse {
@@ -274,18 +474,20 @@ async fn wire(State(state): State<AppState>, request: Request) -> Response {
             error_type: Some("ResourceNotFoundException"),
         });
     };
-    let loopback = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|ConnectInfo(address)| address.ip().is_loopback());
-    let headers: HeaderMap = request.headers().clone();
-    let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let caller = cognigate_engine::wire::Caller {
-        loopback,
-        access_key: header_text("authorization")
-            .and_then(cognigate_engine::wire::Caller::access_key_from_authorization),
+    let peer =
+        request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(peer)| peer.ip());
+    let client = request.extensions().get::<ClientAddress>().map(|ClientAddress(address)| *address).or(peer);
+    let key = cognigate_service::limits::address_key(client.map(|address| address.to_string()).as_deref());
+    let Some(_in_flight) = state.wire_in_flight.enter(key, WIRE_IN_FLIGHT_PER_ADDRESS) else {
+        return wire_answer(cognigate_engine::wire::WireResponse {
+            status: 400,
+            body: br#"{"__type":"TooManyRequestsException","message":"Too many requests in flight from this address"}"#
+                .to_vec(),
+            error_type: Some("TooManyRequestsException"),
+        });
     };
-    let body = match axum::body::to_bytes(request.into_body(), WIRE_BODY_LIMIT).await {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, WIRE_BODY_LIMIT).await {
         Ok(body) => body,
         Err(_) => {
             return wire_answer(cognigate_engine::wire::WireResponse {
@@ -296,14 +498,27 @@ async fn wire(State(state): State<AppState>, request: Request) -> Response {
             });
         }
     };
-    let answer = cognigate_engine::wire::dispatch(
-        &engine,
-        &state.wire_access,
-        &caller,
-        header_text("x-amz-target"),
-        &body,
-    )
-    .await;
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
+        .collect();
+    let host = parts.headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let caller = cognigate_engine::wire::Caller {
+        loopback: peer.is_some_and(|peer| peer.is_loopback()),
+        host_is_loopback: cognigate_engine::wire::is_loopback_host(host),
+        request: cognigate_engine::wire::SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or_default(),
+            headers: &headers,
+            body: &body,
+        },
+    };
+    let target = parts.headers.get("x-amz-target").and_then(|value| value.to_str().ok());
+    let answer = cognigate_engine::wire::dispatch(&engine, &state.wire_access, &caller, target, &body).await;
     wire_answer(answer)
 }
 
@@ -375,7 +590,10 @@ mod tests {
             engine: None,
             local_pools: Vec::new(),
             wire_access: Default::default(),
+            wire_on_service_port: true,
+            metrics_token: None,
             auth: None,
+            wire_in_flight: Default::default(),
         }
     }
 

@@ -12,11 +12,14 @@
 //! invocation of the warm function. [`authorize`] is a plain async function over (event, state), so tests
 //! call it without the Lambda runtime.
 //!
-//! The Cedar principal is built from the verified claims alone: the PreTokenGeneration trigger wrote role,
-//! tier and team into the token, and [`identity_claims`] reads them back with the same rule (unknown roles
-//! ignored, tiers only where they apply, `cognito:groups` as the fallback). The authorizer looks nothing up.
+//! The Cedar principal is built from the verified claims alone: the PreTokenGeneration trigger wrote the
+//! onboarding state, role, tier and team into the token, and [`TokenIdentity::from_claims`] reads them back
+//! with the same rule (unknown roles ignored, tiers only where they apply, `cognito:groups` as the
+//! fallback). A token whose onboarding state keeps permissions off (a dealer waiting for approval, staff
+//! without MFA, a rejected or suspended account, or no recorded state at all) is denied before Cedar is
+//! asked. The authorizer looks nothing up: revocation before `exp` is not seen here, which is why access
+//! tokens are short-lived (see SECURITY.md).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{
@@ -25,8 +28,8 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use cognigate_config::{CognitoConfig, Config, PoolKind, ProviderKind};
-use cognigate_domain::authz::{Action, CustomerIdentity, Principal, RequestContext, Resource, StaffIdentity};
-use cognigate_domain::claims::identity_claims;
+use cognigate_domain::authz::{Action, RequestContext, Resource};
+use cognigate_domain::claims::{NotInForce, TokenIdentity};
 use cognigate_domain::routes::RouteTable;
 use cognigate_policy::Authorizer;
 use cognigate_token::{Audience, JwksSource, VerifiedToken, Verifier, VerifierOptions};
@@ -123,6 +126,8 @@ pub enum DenyReason {
     NoAuthorization,
     BadAuthorization,
     InvalidToken,
+    /// The account is not active: its token's onboarding state keeps every permission off.
+    Inactive,
     NoKnownRole,
     Forbidden,
 }
@@ -136,6 +141,7 @@ impl DenyReason {
             Self::NoAuthorization => "no_authorization",
             Self::BadAuthorization => "bad_authorization",
             Self::InvalidToken => "invalid_token",
+            Self::Inactive => "inactive",
             Self::NoKnownRole => "no_known_role",
             Self::Forbidden => "forbidden",
         }
@@ -143,14 +149,7 @@ impl DenyReason {
 }
 
 /// Who was let in, as the `context` API Gateway hands to the integration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedIdentity {
-    pub sub: String,
-    pub pool: PoolKind,
-    pub role: String,
-    pub tiers: Vec<String>,
-    pub team: Option<String>,
-}
+pub type AllowedIdentity = TokenIdentity;
 
 /// The decision on one request, before it becomes an IAM policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,11 +232,13 @@ pub async fn decide(
         }
     };
     let sub = Some(verified.sub().to_owned());
-    let Some((principal, identity)) = principal_of(&state.policies, route.pool, &verified) else {
-        return Verdict::Deny { reason: DenyReason::NoKnownRole, sub };
+    let identity = match identity_of(&state.policies, route.pool, &verified) {
+        Ok(identity) => identity,
+        Err(NotInForce::Onboarding(_)) => return Verdict::Deny { reason: DenyReason::Inactive, sub },
+        Err(NotInForce::NoKnownRole) => return Verdict::Deny { reason: DenyReason::NoKnownRole, sub },
     };
     let decision = state.policies.authorize(
-        &principal,
+        &identity.principal(),
         &Action::Permission(route.permission.clone()),
         &Resource::Application,
         &RequestContext::default(),
@@ -273,46 +274,13 @@ fn bearer_token(request: &ApiGatewayCustomAuthorizerRequestTypeRequest) -> Resul
     Ok(token)
 }
 
-/// The Cedar principal of a verified token, from its role, tier and team claims (or its groups).
-fn principal_of(
+/// Who a verified token says its holder is (see [`TokenIdentity::from_claims`]).
+fn identity_of(
     policies: &Authorizer,
     pool: PoolKind,
     token: &VerifiedToken,
-) -> Option<(Principal, AllowedIdentity)> {
-    let claim = |name: &str| token.claim(name).and_then(Value::as_str).filter(|value| !value.is_empty());
-    let mut attributes = BTreeMap::new();
-    if let Some(role) = claim("role") {
-        let key = match pool {
-            PoolKind::Customer => "custom:base_type",
-            PoolKind::Staff => "custom:role",
-        };
-        attributes.insert(key.to_owned(), role.to_owned());
-    }
-    if let Some(tier) = claim("tier") {
-        attributes.insert("custom:tier".to_owned(), tier.to_owned());
-    }
-    if let Some(team) = claim("team") {
-        attributes.insert("custom:team".to_owned(), team.to_owned());
-    }
-    let claims = identity_claims(policies.model(), pool, &attributes, token.groups());
-    let role = claims.role?;
-    let sub = token.sub().to_owned();
-    let principal = match pool {
-        PoolKind::Customer => Principal::Customer(CustomerIdentity {
-            id: sub.clone(),
-            base: role.clone(),
-            tiers: claims.tiers.clone(),
-            team: claims.team.clone(),
-            active: true,
-        }),
-        PoolKind::Staff => Principal::Staff(StaffIdentity {
-            id: sub.clone(),
-            role: role.clone(),
-            team: claims.team.clone(),
-            active: true,
-        }),
-    };
-    Some((principal, AllowedIdentity { sub, pool, role, tiers: claims.tiers, team: claims.team }))
+) -> Result<TokenIdentity, NotInForce> {
+    TokenIdentity::from_claims(policies.model(), pool, token.sub(), token.claims(), token.groups())
 }
 
 /// `arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<verb>/<path>`.

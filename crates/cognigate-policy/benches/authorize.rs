@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
         active: true,
     });
     let disable = Action::Admin(AdminAction::DisableUser);
-    let staff_context = RequestContext { granted_role: None, active_super_admins: Some(2) };
+    let staff_context = RequestContext { active_super_admins: Some(2), ..RequestContext::default() };
     assert!(authorizer.authorize(&manager, &disable, &member, &staff_context).allowed);
 
     let dealer = Principal::Customer(CustomerIdentity {

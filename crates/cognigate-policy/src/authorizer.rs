@@ -176,6 +176,9 @@ impl Authorizer {
             let count = i64::try_from(count).map_err(|_| "active_super_admins is out of range".to_owned())?;
             pairs.push(("active_super_admins".to_owned(), RestrictedExpression::new_long(count)));
         }
+        if let Some(permanent) = context.permanent_password {
+            pairs.push(("permanent_password".to_owned(), RestrictedExpression::new_bool(permanent)));
+        }
         let cedar_context = Context::from_pairs(pairs).map_err(|error| error.to_string())?;
         let request =
             Request::new(principal_uid, action_uid, resource_uid, cedar_context, Some(&self.schema))

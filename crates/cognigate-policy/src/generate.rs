@@ -88,7 +88,11 @@ pub fn schema(model: &AccessModel) -> String {
     out.push_str("    // The rank of the role granted by user.change_role or user.invite.\n");
     out.push_str("    \"granted_rank\"?: Long,\n");
     out.push_str("    // How many active super_admins exist, for the actions that could remove one.\n");
-    out.push_str("    \"active_super_admins\"?: Long,\n  };\n\n");
+    out.push_str("    \"active_super_admins\"?: Long,\n");
+    out.push_str(
+        "    // Whether user.set_password sets a permanent password (rather than a temporary one).\n",
+    );
+    out.push_str("    \"permanent_password\"?: Bool,\n  };\n\n");
     out.push_str("  // Action groups.\n");
     let _ = writeln!(
         out,

@@ -371,6 +371,9 @@ pub struct AdminService {
     teams: Arc<dyn TeamStore>,
     audit: Option<Arc<dyn AuditStore>>,
     environment: String,
+    /// Held from counting the active super_admins to acting, by every operation that could remove one:
+    /// two concurrent demotions cannot both see "two left" and leave none.
+    super_admin_changes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AdminService {
@@ -381,7 +384,14 @@ impl AdminService {
         audit: Option<Arc<dyn AuditStore>>,
         environment: impl Into<String>,
     ) -> Self {
-        Self { customer, staff, teams, audit, environment: environment.into() }
+        Self {
+            customer,
+            staff,
+            teams,
+            audit,
+            environment: environment.into(),
+            super_admin_changes: Arc::default(),
+        }
     }
 
     pub fn pool(&self, pool: PoolKind) -> &AuthService {
@@ -494,20 +504,32 @@ impl AdminService {
         target: &MirrorUser,
         granted_role: Option<&str>,
     ) -> ServiceResult<RequestContext> {
-        let removes_super_admin = target.pool == PoolKind::Staff
-            && target.role == cognigate_config::SUPER_ADMIN
-            && matches!(action, AdminAction::DisableUser | AdminAction::DeleteUser | AdminAction::ChangeRole);
         Ok(RequestContext {
             granted_role: match target.pool {
                 PoolKind::Staff => granted_role.map(str::to_owned),
                 PoolKind::Customer => None,
             },
-            active_super_admins: if removes_super_admin {
+            active_super_admins: if removes_super_admin(action, target) {
                 Some(self.active_super_admins().await?)
             } else {
                 None
             },
+            ..RequestContext::default()
         })
+    }
+
+    /// While an operation that could remove a super_admin runs, no other such operation does (they count
+    /// the active super_admins, then act); `None` for every other operation.
+    async fn serialize_super_admin_changes(
+        &self,
+        action: AdminAction,
+        target: &MirrorUser,
+    ) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        if removes_super_admin(action, target) {
+            Some(self.super_admin_changes.clone().lock_owned().await)
+        } else {
+            None
+        }
     }
 
     /// Decides `action` on `target` for `actor`; `FORBIDDEN` when Cedar says no.
@@ -819,6 +841,8 @@ impl AdminService {
         }
         let action = command.action();
         let result = async {
+            let _serialized =
+                self.serialize_super_admin_changes(action, &self.target(pool, sub).await?).await;
             let mut target = self.target(pool, sub).await?;
             self.authorize_on(actor, action, &target, None).await?;
             let service = self.pool(pool);
@@ -867,22 +891,16 @@ impl AdminService {
                         .await?;
                 }
                 UserCommand::ResetMfa => {
-                    if service.settings().mfa.mode == cognigate_config::MfaMode::Required {
-                        // Cognito keeps an account's authenticator while the pool requires MFA; there is no
-                        // call that removes it.
-                        return Err(ServiceError::new(
-                            ErrorCode::Conflict,
-                            "This pool requires MFA, so an account's authenticator cannot be removed. To \
-                             replace a lost one, reset the password: the account signs in again and can \
-                             enrol a new authenticator from its settings.",
-                        ));
-                    }
+                    // The authenticator (and its recovery codes) goes; where MFA is required, the next
+                    // sign-in enrols a new one (MFA_SETUP), so a lost authenticator never means deleting
+                    // and inviting the account again.
                     provider
                         .admin_set_mfa_preference(
                             &target.username,
                             MfaSetting { enabled: false, preferred: false },
                         )
                         .await?;
+                    service.forget_recovery_codes(&target.sub).await?;
                     target.mfa_enabled = false;
                     service.end_sessions(&target.sub, &target.username).await;
                 }
@@ -906,6 +924,8 @@ impl AdminService {
         sub: &str,
     ) -> ServiceResult<()> {
         let result = async {
+            let _serialized =
+                self.serialize_super_admin_changes(AdminAction::DeleteUser, &self.target(pool, sub).await?).await;
             let target = self.target(pool, sub).await?;
             self.authorize_on(actor, AdminAction::DeleteUser, &target, None).await?;
             let service = self.pool(pool);
@@ -932,7 +952,19 @@ impl AdminService {
     ) -> ServiceResult<UserSummary> {
         let result = async {
             let mut target = self.target(pool, sub).await?;
-            self.authorize_on(actor, AdminAction::SetPassword, &target, None).await?;
+            // A permanent password is a rule of its own (only a super_admin sets one): the context says
+            // which kind this is.
+            let mut context = self.context_for(AdminAction::SetPassword, &target, None).await?;
+            context.permanent_password = Some(request.permanent);
+            let resource = self.pool(pool).resource_of(&target);
+            if !self.decide(actor, AdminAction::SetPassword, &resource, &context) {
+                return Err(ServiceError::forbidden(if request.permanent {
+                    "Only a super_admin may set a permanent password; set a temporary one (changed at the next sign-in)."
+                        .to_owned()
+                } else {
+                    denial(AdminAction::SetPassword)
+                }));
+            }
             let service = self.pool(pool);
             service
                 .provider()
@@ -968,6 +1000,8 @@ impl AdminService {
                     model.roles.keys().collect::<Vec<_>>()
                 )));
             }
+            let _serialized = self.serialize_super_admin_changes(AdminAction::ChangeRole, &target).await;
+            target = self.target(pool, sub).await?;
             self.authorize_on(actor, AdminAction::ChangeRole, &target, Some(&request.role)).await?;
             if target.role == request.role {
                 return Ok(UserSummary::from(&target));
@@ -1014,7 +1048,7 @@ impl AdminService {
                 if let Err(undo) = provider.admin_update_user_attributes(&target.username, &undo).await {
                     tracing::error!(error = %undo, "the role could not be put back; `cognigate sync` will repair it");
                 }
-                return Err(error.into());
+                return Err(error);
             }
             Ok(UserSummary::from(&target))
         }
@@ -1180,8 +1214,15 @@ impl AdminService {
             .is_some_and(|r| r.team_scoped)
     }
 
-    /// Every team's name (for forms), when the actor may manage teams at all.
-    pub async fn team_names(&self) -> ServiceResult<Vec<String>> {
+    /// The team names the actor may assign (for forms): every team for those who manage teams across the
+    /// installation, their own for a team-scoped role, none for the rest.
+    pub async fn team_names(&self, actor: &Actor) -> ServiceResult<Vec<String>> {
+        if !self.may_ever(actor, AdminAction::ManageTeam) {
+            return Ok(Vec::new());
+        }
+        if self.is_team_scoped(actor) {
+            return Ok(actor.team().map(str::to_owned).into_iter().collect());
+        }
         Ok(self.teams.list_teams().await?.into_iter().map(|t| t.name).collect())
     }
 
@@ -1363,10 +1404,18 @@ impl AdminService {
     }
 }
 
+/// Whether `action` could leave the installation without an active super_admin.
+fn removes_super_admin(action: AdminAction, target: &MirrorUser) -> bool {
+    target.pool == PoolKind::Staff
+        && target.role == cognigate_config::SUPER_ADMIN
+        && matches!(action, AdminAction::DisableUser | AdminAction::DeleteUser | AdminAction::ChangeRole)
+}
+
 /// Whether an operation makes sense for this account at all (before asking whether the actor may).
 fn applies(action: AdminAction, target: &MirrorUser) -> bool {
     match action {
-        AdminAction::EnableUser => !target.enabled,
+        // A rejection is final: the account stays disabled.
+        AdminAction::EnableUser => !target.enabled && target.onboarding != OnboardingState::Rejected,
         AdminAction::DisableUser => target.enabled,
         AdminAction::Approve | AdminAction::Reject => target.onboarding == OnboardingState::PendingApproval,
         AdminAction::ChangeTier => target.pool == PoolKind::Customer,

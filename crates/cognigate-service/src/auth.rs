@@ -10,29 +10,31 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cognigate_config::{MfaMode, PoolConfig, PoolKind, RateLimitConfig, RateLimitedRoute};
+use cognigate_config::{PoolConfig, PoolKind, RateLimitConfig, RateLimitedRoute};
 use cognigate_domain::authz::{Action, CustomerIdentity, Principal, RequestContext, Resource, StaffIdentity};
+use cognigate_domain::claims::{ONBOARDING_ATTRIBUTE, ONBOARDING_CLAIM};
 use cognigate_domain::errors::ErrorCode;
 use cognigate_domain::onboarding::{
     GateFacts, OnboardingEvent, OnboardingState, SignInAccess, gates_for, state_after_gates, transition,
 };
 use cognigate_policy::Authorizer;
-use cognigate_provider::{
-    AuthStep, ChallengeAnswer, Enrolment, IdentityProvider, MfaSetting, ProviderError, Tokens, UserRecord,
-};
+use cognigate_provider::{AuthStep, ChallengeAnswer, IdentityProvider, ProviderError, Tokens, UserRecord};
 use cognigate_token::{Clock, RevocationList, VerifiedToken, Verifier};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Auditor;
 use crate::error::{ServiceError, ServiceResult};
-use crate::limits::{Lockout, LockoutRule, RateLimiter};
+use crate::limits::{Lockout, LockoutRule, RateLimiter, address_key};
 use crate::metrics::Metrics;
-use crate::ports::{AuditEvent, AuditOutcome, MirrorStore, MirrorUser};
-use crate::totp;
+use crate::ports::{
+    AuditEvent, AuditOutcome, MirrorStore, MirrorUser, Notifier, RecoveryCodeStore, RevocationStore, Revoked,
+    StoredRevocation,
+};
 
 /// Who is asking, as the transport saw it. Only identifiers: never a header's full contents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMeta {
+    /// The client's address: the TCP peer, or the address trusted proxies forwarded for it.
     pub address: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
@@ -46,6 +48,10 @@ pub struct SharedParts {
     pub auditor: Auditor,
     pub limiter: Arc<dyn RateLimiter>,
     pub lockout: Arc<dyn Lockout>,
+    /// Where revocations are kept, so a restarted process still refuses what was revoked.
+    pub revocation_store: Arc<dyn RevocationStore>,
+    pub recovery_codes: Arc<dyn RecoveryCodeStore>,
+    pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     /// The name authenticator apps show (`issuer` of the `otpauth://` URI).
@@ -137,6 +143,11 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(format = Password)]
     pub password: String,
+    /// One of the account's MFA recovery codes, when its authenticator is lost: with the password it
+    /// passes the MFA step once, removes the authenticator, and the sign-in continues with a new enrolment
+    /// (`MFA_SETUP`) where the pool requires MFA.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -165,6 +176,23 @@ pub struct TotpSetupRequest {
     /// The session of an `MFA_SETUP` challenge; without it, the caller's bearer token says who enrols.
     #[serde(default)]
     pub session: Option<String>,
+    /// With a bearer token: the account's password, proving the person and not just a token is here.
+    #[serde(default)]
+    #[schema(format = Password)]
+    pub password: Option<String>,
+    /// With a bearer token, when an authenticator is enrolled already: a current code from it. Replacing
+    /// an authenticator takes the one in force.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// What turning MFA off takes: the password and a current code from the authenticator.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TotpDisableRequest {
+    #[schema(format = Password)]
+    pub password: String,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -236,6 +264,9 @@ pub struct TokenResponse {
     pub token_type: String,
     pub expires_in: i64,
     pub user: UserView,
+    /// After an MFA enrolment only: one-time recovery codes, shown this once (they are stored hashed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -258,12 +289,11 @@ pub enum LoginOutcome {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+/// The one answer to a registration, whether the address was free or already had an account (its owner is
+/// told by email instead): the answer never says which.
 pub struct RegisterResponse {
-    pub user_sub: String,
-    pub confirmed: bool,
-    pub onboarding_state: String,
-    /// Where the confirmation code went (masked).
-    pub code_destination: Option<String>,
+    pub accepted: bool,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -300,6 +330,9 @@ pub struct TotpSetupResponse {
 pub struct MfaStatusResponse {
     pub mfa_enabled: bool,
     pub user: UserView,
+    /// After an enrolment only: one-time recovery codes, shown this once (they are stored hashed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// What verifying a TOTP code leads to: MFA on for a signed-in user, or the end of an `MFA_SETUP` sign-in.
@@ -319,26 +352,21 @@ pub struct Caller {
 
 // ----- input checks -----
 
-/// The email as the pool stores it (trimmed, lowercased), or a validation error.
+/// The email as the pools store it (`cognigate_domain::email`: NFKC, lower case; invisible and mixed-script
+/// look-alikes refused), or a validation error saying why.
 pub fn normalize_email(email: &str) -> ServiceResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = (3..=254).contains(&email.len())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.matches('@').count() == 1;
-    if valid { Ok(email) } else { Err(ServiceError::validation("email is not a valid email address")) }
+    cognigate_domain::email::normalize_email(email)
+        .map_err(|error| ServiceError::validation(error.to_string()))
 }
 
-fn check_password_shape(field: &str, password: &str) -> ServiceResult<()> {
+pub(crate) fn check_password_shape(field: &str, password: &str) -> ServiceResult<()> {
     if password.is_empty() || password.chars().count() > 256 {
         return Err(ServiceError::validation(format!("{field} must be 1 to 256 characters")));
     }
     Ok(())
 }
 
-fn check_code(code: &str) -> ServiceResult<()> {
+pub(crate) fn check_code(code: &str) -> ServiceResult<()> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
@@ -346,7 +374,7 @@ fn check_code(code: &str) -> ServiceResult<()> {
     }
 }
 
-fn check_opaque(field: &str, value: &str) -> ServiceResult<()> {
+pub(crate) fn check_opaque(field: &str, value: &str) -> ServiceResult<()> {
     if value.is_empty() || value.len() > 8192 {
         return Err(ServiceError::validation(format!("{field} is missing or too long")));
     }
@@ -413,27 +441,26 @@ impl AuthService {
         LockoutRule::from(&self.parts.settings.lockout)
     }
 
-    fn account_key(&self, email: &str) -> String {
+    pub(crate) fn account_key(&self, email: &str) -> String {
         format!("{}:{email}", self.parts.pool)
     }
 
     // ----- cross-cutting steps -----
 
-    /// Applies the route's per-address and per-account limits.
-    async fn limit(
+    /// Applies the route's per-address and per-account limits (its configured ones, or the defaults: no
+    /// auth route is unlimited). Addresses are counted as [`address_key`] groups them (IPv6 per /64).
+    pub(crate) async fn limit(
         &self,
         route: RateLimitedRoute,
         meta: &RequestMeta,
         account: Option<&str>,
     ) -> ServiceResult<()> {
-        let Some(config) = self.parts.rate_limits.get(&route) else {
-            return Ok(());
-        };
-        let route_name =
-            serde_json::to_value(route).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let config = route.limits_in(&self.parts.rate_limits);
+        let route_name = route.as_str();
         let pool = self.parts.pool.as_str();
+        let address = address_key(meta.address.as_deref());
         let checks = [
-            (config.per_address, "address", meta.address.as_deref().unwrap_or("unknown")),
+            (config.per_address, "address", address.as_str()),
             (config.per_account, "account", account.unwrap_or("")),
         ];
         for (rate, scope, key) in checks {
@@ -443,26 +470,29 @@ impl AuthService {
             }
             let bucket = format!("{pool}.{route_name}.{scope}");
             if let Err(wait) = self.shared.limiter.acquire(&bucket, key, rate).await {
-                self.shared.metrics.rate_limited(pool, &route_name, scope);
+                self.shared.metrics.rate_limited(pool, route_name, scope);
                 return Err(ServiceError::rate_limited(wait));
             }
         }
         Ok(())
     }
 
-    async fn ensure_not_locked(&self, email: &str) -> ServiceResult<()> {
-        match self.shared.lockout.locked_for(&self.account_key(email), self.now()).await {
+    /// Refuses a try at `email` from this address while it must wait (see [`Lockout`]).
+    pub(crate) async fn ensure_not_locked(&self, meta: &RequestMeta, email: &str) -> ServiceResult<()> {
+        let address = address_key(meta.address.as_deref());
+        match self.shared.lockout.wait_for(&self.account_key(email), &address, self.now()).await {
             Some(left) => Err(ServiceError::locked(left)),
             None => Ok(()),
         }
     }
 
-    /// Counts a failed factor; when it locks the account, says so in the metrics and the audit log.
-    async fn count_failure(&self, meta: &RequestMeta, email: &str) {
-        if let Some(_duration) = self
+    /// Counts a failed factor; when it makes the address wait, says so in the metrics and the audit log.
+    pub(crate) async fn count_failure(&self, meta: &RequestMeta, email: &str) {
+        let address = address_key(meta.address.as_deref());
+        if let Some(_wait) = self
             .shared
             .lockout
-            .record_failure(&self.account_key(email), self.lockout_rule(), self.now())
+            .record_failure(&self.account_key(email), &address, self.lockout_rule(), self.now())
             .await
         {
             self.shared.metrics.lockout(self.parts.pool.as_str());
@@ -510,7 +540,7 @@ impl AuthService {
     }
 
     /// Audits and counts the outcome of an auth call, then passes it on.
-    async fn finish<T>(
+    pub(crate) async fn finish<T>(
         &self,
         meta: &RequestMeta,
         action: &str,
@@ -590,6 +620,7 @@ impl AuthService {
             created_at: record.created_at.saturating_mul(1000),
             updated_at: self.now_ms(),
             last_login_at: None,
+            mfa_setup_started: None,
         };
         user.onboarding = self.state_from_record(&user, record);
         user
@@ -616,19 +647,79 @@ impl AuthService {
         Ok(self.mirror_from_record(&record))
     }
 
-    /// Ends every session of an account: its tokens issued until now are refused here at once, and the
-    /// identity provider revokes its refresh tokens (a failure there is logged; the local revocation holds).
+    /// Ends every session of an account: its tokens issued before this second are refused here at once
+    /// (and after a restart: the revocation is stored), and the identity provider revokes every sign-in
+    /// (for the embedded engine, each login's family is revoked and stored, which catches this second's
+    /// tokens too). A failure at the provider is logged; the local revocation holds.
     pub(crate) async fn end_sessions(&self, sub: &str, username: &str) {
-        self.parts.revocations.revoke_subject_until(sub, self.now().saturating_sub(1));
+        self.revoke(Revoked::Subject { sub: sub.to_owned(), issued_before: self.now() }).await;
         if let Err(error) = self.parts.provider.admin_user_global_sign_out(username).await {
             tracing::warn!(error = %error, sub, "the account's sessions could not be ended at the identity provider");
         }
     }
 
-    /// Writes a mirror row, and forgets this instance's cached copy of it.
-    pub(crate) async fn save(&self, user: &MirrorUser) -> crate::ports::PortResult<()> {
+    /// Revokes in this process at once, and in the store for every later one. A store failure is logged:
+    /// the in-process revocation still holds until this process ends.
+    pub(crate) async fn revoke(&self, what: Revoked) {
+        let tokens = &self.parts.settings.tokens;
+        let longest_access = tokens.access.as_secs().max(tokens.id.as_secs());
+        let lives_for = match &what {
+            Revoked::Subject { sub, issued_before } => {
+                self.parts.revocations.revoke_subject_until(sub.clone(), issued_before.saturating_sub(1));
+                longest_access
+            }
+            Revoked::Token(id) => {
+                self.parts.revocations.revoke_jti(id.clone());
+                tokens.refresh.as_secs()
+            }
+        };
+        let expires_ms = i64::try_from(self.now().saturating_add(lives_for).saturating_add(60))
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        let record = StoredRevocation { pool: self.parts.pool, what, expires_ms };
+        if let Err(error) = self.shared.revocation_store.record_revocation(&record).await {
+            tracing::error!(error = %error, "a revocation could not be stored; it holds in this process only");
+        }
+    }
+
+    /// Tells the identity provider an account's onboarding state (`custom:onboarding`), which decides the
+    /// claims of every token minted for it from then on.
+    pub(crate) async fn publish_onboarding(
+        &self,
+        username: &str,
+        state: OnboardingState,
+    ) -> ServiceResult<()> {
+        let attribute = BTreeMap::from([(ONBOARDING_ATTRIBUTE.to_owned(), state.as_str().to_owned())]);
+        Ok(self.parts.provider.admin_update_user_attributes(username, &attribute).await?)
+    }
+
+    /// Writes a mirror row, identity first (see [`Self::save_from`]), reading the row it replaces.
+    pub(crate) async fn save(&self, user: &MirrorUser) -> ServiceResult<()> {
+        let previous = self.shared.mirror.get_mirror(self.parts.pool, &user.sub).await?;
+        self.save_from(previous.as_ref(), user).await
+    }
+
+    /// Writes a mirror row that replaces `previous`, identity first: when the onboarding state changes,
+    /// the identity provider learns it (`custom:onboarding`, which every token's claims are decided by),
+    /// and a state that bars the account (rejected, suspended) disables the identity there, so no client of
+    /// the provider signs it in around the service. Then the mirror, and this instance forgets its cached
+    /// copy.
+    pub(crate) async fn save_from(
+        &self,
+        previous: Option<&MirrorUser>,
+        user: &MirrorUser,
+    ) -> ServiceResult<()> {
+        let mut user = user.clone();
+        if previous.is_none_or(|previous| previous.onboarding != user.onboarding) {
+            self.publish_onboarding(&user.username, user.onboarding).await?;
+        }
+        if bars(user.onboarding) && user.enabled {
+            self.parts.provider.admin_disable_user(&user.username).await?;
+            user.enabled = false;
+        }
         self.recent.lock().unwrap_or_else(PoisonError::into_inner).remove(&user.sub);
-        self.shared.mirror.put_mirror(user).await
+        self.shared.mirror.put_mirror(&user).await?;
+        Ok(())
     }
 
     /// The permissions in force for `user`, decided by Cedar (cached per combination of facts).
@@ -694,30 +785,38 @@ impl AuthService {
         }
     }
 
-    /// Takes back the tokens of a sign-in we refuse after the provider already minted them.
-    async fn discard_tokens(&self, tokens: &Tokens, verified: &VerifiedToken) {
-        self.end_sessions_before_now(verified);
-        if let Err(error) = self.parts.provider.global_sign_out(&tokens.access_token).await {
-            tracing::warn!(error = %error, "could not sign out the tokens of a refused sign-in");
+    /// Takes back the tokens of a sign-in we refuse after the provider already minted them: that login
+    /// only (its family), so the account's other sessions are not touched by a refusal.
+    pub(crate) async fn discard_tokens(&self, tokens: &Tokens, verified: &VerifiedToken) {
+        if let Some(family) = verified.origin_jti() {
+            self.revoke(Revoked::Token(family.to_owned())).await;
+        }
+        if let Some(refresh) = &tokens.refresh_token
+            && let Err(error) = self.parts.provider.revoke_token(refresh).await
+        {
+            tracing::warn!(error = %error, "could not revoke the refresh token of a refused sign-in");
         }
     }
 
-    /// Revokes the caller's session and every token of the caller issued before this second. `iat` has
-    /// second precision, so a token another session got in this very second is not caught here (the
-    /// identity provider's own sign-out still revokes its refresh token); a sign-in right after the
-    /// sign-out, in the same second, keeps working.
-    fn end_sessions_before_now(&self, token: &VerifiedToken) {
-        self.parts.revocations.revoke_subject_until(token.sub(), self.now().saturating_sub(1));
+    /// Revokes the caller's session (its login, stored) and every token of the caller issued before this
+    /// second (stored). `iat` has second precision: a token another session got in this very second is
+    /// caught by the identity provider's sign-out, which revokes each login's family (the embedded engine
+    /// stores them); a sign-in right after the sign-out, in the same second, is a new login and works.
+    async fn end_sessions_before_now(&self, token: &VerifiedToken) {
+        self.revoke(Revoked::Subject { sub: token.sub().to_owned(), issued_before: self.now() }).await;
         if let Some(family) = token.origin_jti() {
-            self.parts.revocations.revoke_origin_jti(family);
+            self.revoke(Revoked::Token(family.to_owned())).await;
         }
         if let Some(jti) = token.jti() {
-            self.parts.revocations.revoke_jti(jti);
+            self.revoke(Revoked::Token(jti.to_owned())).await;
         }
     }
 
     // ----- the flows -----
 
+    /// Registers a customer. Whether the address was free or already had an account, the answer is the
+    /// same (the owner of an existing account gets an email saying someone tried), and both cost one
+    /// password hash: nothing here tells a stranger which addresses have accounts.
     pub async fn register(
         &self,
         meta: &RequestMeta,
@@ -760,9 +859,17 @@ impl AuthService {
 
         let mut attributes = request.attributes.clone();
         attributes.insert("email".to_owned(), email.to_owned());
-        let outcome = self.parts.provider.sign_up(email, &request.password, &attributes).await?;
+        let outcome = match self.parts.provider.sign_up(email, &request.password, &attributes).await {
+            Ok(outcome) => outcome,
+            Err(error) if error.code == ErrorCode::UserExists => {
+                self.tell_owner_of_registration_attempt(email).await;
+                return Ok(registration_accepted());
+            }
+            Err(error) => return Err(error.into()),
+        };
         // The identity exists from here on; it is new (sign-up refuses existing names), so compensation
-        // may delete it.
+        // may delete it. The base type is recorded as asked: it is in force only once onboarding says so
+        // (a dealer waits for approval), and tokens carry no role until then.
         let base_attributes = BTreeMap::from([("custom:base_type".to_owned(), base.clone())]);
         if let Err(error) =
             self.parts.provider.admin_update_user_attributes(&outcome.user_sub, &base_attributes).await
@@ -789,20 +896,35 @@ impl AuthService {
             created_at: now,
             updated_at: now,
             last_login_at: None,
+            mfa_setup_started: None,
         };
         if outcome.confirmed {
             self.apply(&mut user, OnboardingEvent::Confirmed)?;
         }
-        if let Err(error) = self.save(&user).await {
+        if let Err(error) = self.save_from(None, &user).await {
             self.compensate_registration(&outcome.user_sub).await;
-            return Err(error.into());
+            return Err(error);
         }
-        Ok(RegisterResponse {
-            user_sub: outcome.user_sub,
-            confirmed: outcome.confirmed,
-            onboarding_state: user.onboarding.as_str().to_owned(),
-            code_destination: outcome.delivery.map(|d| d.destination),
-        })
+        Ok(registration_accepted())
+    }
+
+    /// Tells the owner of an existing account that someone tried to register their address (best effort:
+    /// the caller's answer does not depend on it).
+    async fn tell_owner_of_registration_attempt(&self, email: &str) {
+        let body = format!(
+            "Someone tried to create a {} account with this email address, which already has one.\n\n\
+             If it was you, sign in instead, or reset your password if you have forgotten it.\n\
+             If it was not you, you can ignore this message: nothing about your account changed.\n",
+            self.parts.settings.display_name
+        );
+        if let Err(error) = self
+            .shared
+            .notifier
+            .notify(self.parts.pool, email, "Someone tried to register with your email address", &body)
+            .await
+        {
+            tracing::warn!(error = %error, "the owner of an existing account could not be told of a registration attempt");
+        }
     }
 
     /// Undoes a registration whose second step failed. Only ever called for an identity this request
@@ -819,6 +941,9 @@ impl AuthService {
         }
     }
 
+    /// Confirms a sign-up with the emailed code. Every failure that could tell an unknown address from a
+    /// known one (no such account, already confirmed, no code, an expired or exhausted code) is the same
+    /// `CODE_MISMATCH`.
     pub async fn confirm(
         &self,
         meta: &RequestMeta,
@@ -828,7 +953,7 @@ impl AuthService {
         let result = async {
             check_code(&request.code)?;
             self.limit(RateLimitedRoute::Confirm, meta, Some(&email)).await?;
-            self.parts.provider.confirm_sign_up(&email, &request.code).await?;
+            self.parts.provider.confirm_sign_up(&email, &request.code).await.map_err(code_failure)?;
             let state = self.after_confirmation(&email).await?;
             Ok(ConfirmResponse { confirmed: true, onboarding_state: state.as_str().to_owned() })
         }
@@ -839,15 +964,16 @@ impl AuthService {
     /// Moves the mirror past `pending_verification` (rebuilding it from the provider when it is missing).
     async fn after_confirmation(&self, email: &str) -> ServiceResult<OnboardingState> {
         let record = self.parts.provider.admin_get_user(email).await?;
-        let mut user = match self.shared.mirror.get_mirror(self.parts.pool, &record.sub).await? {
-            Some(user) => user,
+        let previous = self.shared.mirror.get_mirror(self.parts.pool, &record.sub).await?;
+        let mut user = match &previous {
+            Some(user) => user.clone(),
             None => self.mirror_from_record(&record),
         };
         user.status.clone_from(&record.status);
         if user.onboarding == OnboardingState::PendingVerification {
             self.apply(&mut user, OnboardingEvent::Confirmed)?;
         }
-        self.save(&user).await?;
+        self.save_from(previous.as_ref(), &user).await?;
         Ok(user.onboarding)
     }
 
@@ -863,7 +989,6 @@ impl AuthService {
             let sent = self.parts.provider.resend_confirmation_code(&email).await;
             accepted_whoever_asked(
                 sent,
-                &[ErrorCode::AuthFailed, ErrorCode::Validation],
                 "If the account exists and is unconfirmed, a new code has been sent.",
             )
         }
@@ -876,22 +1001,42 @@ impl AuthService {
         let result = async {
             check_password_shape("password", &request.password)?;
             self.limit(RateLimitedRoute::Login, meta, Some(&email)).await?;
-            self.ensure_not_locked(&email).await?;
-            match self.parts.provider.sign_in(&email, &request.password).await {
-                Ok(step) => self.after_step(&email, step).await,
-                Err(error) => {
-                    if error.code == ErrorCode::AuthFailed {
-                        self.count_failure(meta, &email).await;
-                    }
-                    Err(error.into())
-                }
+            self.ensure_not_locked(meta, &email).await?;
+            if let Some(code) = &request.recovery_code {
+                return self.recover(meta, &email, &request.password, code).await;
             }
+            let step = self.sign_in(meta, &email, &request.password).await?;
+            self.after_step(meta, &email, step).await
         }
         .await;
         self.finish(meta, "auth.login", Some(&email), result).await
     }
 
-    async fn after_step(&self, email: &str, step: AuthStep) -> ServiceResult<LoginOutcome> {
+    /// The provider's password step, with failures counted toward the lockout. Unknown users, wrong
+    /// passwords and disabled accounts (right password or not) get the one answer.
+    pub(crate) async fn sign_in(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        password: &str,
+    ) -> ServiceResult<AuthStep> {
+        match self.parts.provider.sign_in(email, password).await {
+            Ok(step) => Ok(step),
+            Err(error) => {
+                if error.code == ErrorCode::AuthFailed {
+                    self.count_failure(meta, email).await;
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    pub(crate) async fn after_step(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        step: AuthStep,
+    ) -> ServiceResult<LoginOutcome> {
         match step {
             AuthStep::Challenge(challenge) => Ok(LoginOutcome::Challenge(ChallengeResponse {
                 mfa_required: is_mfa_challenge(&challenge.name),
@@ -899,17 +1044,29 @@ impl AuthService {
                 session: challenge.session,
             })),
             AuthStep::SignedIn(tokens) => {
-                Ok(LoginOutcome::Tokens(Box::new(self.signed_in(email, tokens).await?)))
+                Ok(LoginOutcome::Tokens(Box::new(self.signed_in(meta, email, tokens).await?)))
             }
         }
     }
 
-    /// Tokens were minted: decide from the mirror whether this account may have them, and record it.
-    async fn signed_in(&self, email: &str, tokens: Tokens) -> ServiceResult<TokenResponse> {
+    /// Tokens were minted: decide from the mirror whether this account may have them, and record it. When
+    /// this sign-in moved the account's state (its first sign-in after an administrator confirmed it, an
+    /// enrolment finished elsewhere), the tokens minted before are re-minted, so they carry the state and
+    /// permissions the account has now.
+    async fn signed_in(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        tokens: Tokens,
+    ) -> ServiceResult<TokenResponse> {
         let verified =
             self.parts.verifier.verify(&tokens.access_token).await.map_err(ServiceError::internal)?;
         let sub = verified.sub().to_owned();
-        let mut user = self.load_or_rebuild(&sub, &tokens.access_token).await?;
+        let previous = self.shared.mirror.get_mirror(self.parts.pool, &sub).await?;
+        let mut user = match &previous {
+            Some(user) => user.clone(),
+            None => self.mirror_from_record(&self.parts.provider.get_user(&tokens.access_token).await?),
+        };
         if user.onboarding == OnboardingState::PendingVerification {
             // Confirmed elsewhere (an administrator); the provider would not have signed in otherwise.
             self.apply(&mut user, OnboardingEvent::Confirmed)?;
@@ -927,20 +1084,32 @@ impl AuthService {
         }
         user.last_login_at = Some(self.now_ms());
         user.status = "CONFIRMED".to_owned();
-        if let Err(error) = self.save(&user).await {
+        if let Err(error) = self.save_from(previous.as_ref(), &user).await {
             // The identity existed before this request: compensation takes the tokens back, never the user.
             self.discard_tokens(&tokens, &verified).await;
-            return Err(error.into());
+            return Err(error);
         }
-        self.shared.lockout.clear(&self.account_key(email)).await;
-        Ok(TokenResponse {
+        let address = address_key(meta.address.as_deref());
+        self.shared.lockout.record_success(&self.account_key(email), &address, self.now()).await;
+        let stale = verified.claim(ONBOARDING_CLAIM).and_then(serde_json::Value::as_str)
+            != Some(user.onboarding.as_str());
+        let tokens = match (&tokens.refresh_token, stale) {
+            (Some(refresh), true) => self.parts.provider.refresh(refresh, &user.username).await?,
+            _ => tokens,
+        };
+        Ok(self.token_response(tokens, &user))
+    }
+
+    pub(crate) fn token_response(&self, tokens: Tokens, user: &MirrorUser) -> TokenResponse {
+        TokenResponse {
             access_token: tokens.access_token,
             id_token: tokens.id_token,
             refresh_token: tokens.refresh_token,
             token_type: tokens.token_type,
             expires_in: tokens.expires_in,
-            user: self.view(&user),
-        })
+            user: self.view(user),
+            recovery_codes: None,
+        }
     }
 
     pub async fn respond(
@@ -978,9 +1147,9 @@ impl AuthService {
                 other => return Err(ServiceError::validation(format!("unknown challenge {other}"))),
             };
             self.limit(RateLimitedRoute::RespondToChallenge, meta, Some(&email)).await?;
-            self.ensure_not_locked(&email).await?;
+            self.ensure_not_locked(meta, &email).await?;
             match self.parts.provider.respond_to_challenge(&email, &request.session, &answer).await {
-                Ok(step) => self.after_step(&email, step).await,
+                Ok(step) => self.after_step(meta, &email, step).await,
                 Err(error) => {
                     if matches!(error.code, ErrorCode::CodeMismatch | ErrorCode::AuthFailed) {
                         self.count_failure(meta, &email).await;
@@ -991,130 +1160,6 @@ impl AuthService {
         }
         .await;
         self.finish(meta, "auth.challenge", Some(&email), result).await
-    }
-
-    pub async fn totp_setup(
-        &self,
-        meta: &RequestMeta,
-        bearer: Option<&str>,
-        request: TotpSetupRequest,
-    ) -> ServiceResult<TotpSetupResponse> {
-        let result = async {
-            self.limit(RateLimitedRoute::Mfa, meta, None).await?;
-            let (enrolment, account) = match (&request.session, bearer) {
-                (Some(session), _) => {
-                    check_opaque("session", session)?;
-                    (Enrolment::Session(session.clone()), None)
-                }
-                (None, Some(token)) => {
-                    let caller = self.authenticate(token).await?;
-                    let user = self.load_or_rebuild(caller.token.sub(), token).await?;
-                    (Enrolment::AccessToken(token.to_owned()), Some(user.email))
-                }
-                (None, None) => return Err(ServiceError::invalid_token()),
-            };
-            let secret = self.parts.provider.associate_software_token(&enrolment).await?;
-            let issuer = format!("{} {}", self.shared.service_name, self.parts.settings.display_name);
-            let uri =
-                totp::otpauth_uri(&issuer, account.as_deref().unwrap_or("account"), &secret.secret_base32);
-            Ok(TotpSetupResponse {
-                qr_svg: totp::qr_svg(&uri)?,
-                qr_png_base64: totp::qr_png_base64(&uri)?,
-                otpauth_uri: uri,
-                secret: secret.secret_base32.clone(),
-                session: secret.session.clone(),
-            })
-        }
-        .await;
-        self.finish(meta, "auth.totp_setup", None, result).await
-    }
-
-    pub async fn totp_verify(
-        &self,
-        meta: &RequestMeta,
-        bearer: Option<&str>,
-        request: TotpVerifyRequest,
-    ) -> ServiceResult<TotpVerifyOutcome> {
-        let actor = request.email.as_deref().map(normalize_email).transpose()?;
-        let result = async {
-            check_code(&request.code)?;
-            self.limit(RateLimitedRoute::Mfa, meta, actor.as_deref()).await?;
-            match (&request.session, bearer) {
-                (Some(session), _) => {
-                    check_opaque("session", session)?;
-                    let email = actor
-                        .clone()
-                        .ok_or_else(|| ServiceError::validation("email is required with a session"))?;
-                    self.ensure_not_locked(&email).await?;
-                    let enrolment = Enrolment::Session(session.clone());
-                    let next =
-                        match self.parts.provider.verify_software_token(&enrolment, &request.code).await {
-                            Ok(next) => next.unwrap_or_else(|| session.clone()),
-                            Err(error) => {
-                                if error.code == ErrorCode::CodeMismatch {
-                                    self.count_failure(meta, &email).await;
-                                }
-                                return Err(error.into());
-                            }
-                        };
-                    let step = self
-                        .parts
-                        .provider
-                        .respond_to_challenge(&email, &next, &ChallengeAnswer::MfaSetupDone)
-                        .await?;
-                    Ok(TotpVerifyOutcome::SignedIn(self.after_step(&email, step).await?))
-                }
-                (None, Some(token)) => {
-                    let caller = self.authenticate(token).await?;
-                    let enrolment = Enrolment::AccessToken(token.to_owned());
-                    self.parts.provider.verify_software_token(&enrolment, &request.code).await?;
-                    self.parts
-                        .provider
-                        .set_mfa_preference(token, MfaSetting { enabled: true, preferred: true })
-                        .await?;
-                    let mut user = self.load_or_rebuild(caller.token.sub(), token).await?;
-                    user.mfa_enabled = true;
-                    if user.onboarding.gate().is_some() || user.onboarding == OnboardingState::Active {
-                        self.apply(&mut user, OnboardingEvent::MfaEnrolled)?;
-                    }
-                    self.save(&user).await?;
-                    Ok(TotpVerifyOutcome::Enabled(Box::new(MfaStatusResponse {
-                        mfa_enabled: true,
-                        user: self.view(&user),
-                    })))
-                }
-                (None, None) => Err(ServiceError::invalid_token()),
-            }
-        }
-        .await;
-        self.finish(meta, "auth.totp_verify", actor.as_deref(), result).await
-    }
-
-    pub async fn totp_disable(&self, meta: &RequestMeta, bearer: &str) -> ServiceResult<MfaStatusResponse> {
-        let result = async {
-            let caller = self.authenticate(bearer).await?;
-            let mut user = self.load_or_rebuild(caller.token.sub(), bearer).await?;
-            if self.parts.settings.mfa.mode == MfaMode::Required {
-                return Err(ServiceError::forbidden(
-                    "MFA is required in this pool and cannot be turned off.",
-                ));
-            }
-            if self.gates_of(&user).contains(&cognigate_config::OnboardingGate::Mfa) {
-                return Err(ServiceError::forbidden(
-                    "MFA is required for this account and cannot be turned off.",
-                ));
-            }
-            self.parts
-                .provider
-                .set_mfa_preference(bearer, MfaSetting { enabled: false, preferred: false })
-                .await?;
-            user.mfa_enabled = false;
-            user.updated_at = self.now_ms();
-            self.save(&user).await?;
-            Ok(MfaStatusResponse { mfa_enabled: false, user: self.view(&user) })
-        }
-        .await;
-        self.finish(meta, "auth.totp_disable", None, result).await
     }
 
     pub async fn refresh(&self, meta: &RequestMeta, request: RefreshRequest) -> ServiceResult<TokenResponse> {
@@ -1132,14 +1177,7 @@ impl AuthService {
                 self.discard_tokens(&tokens, &verified).await;
                 return Err(ServiceError::auth_failed());
             }
-            Ok(TokenResponse {
-                access_token: tokens.access_token,
-                id_token: tokens.id_token,
-                refresh_token: tokens.refresh_token,
-                token_type: tokens.token_type,
-                expires_in: tokens.expires_in,
-                user: self.view(&user),
-            })
+            Ok(self.token_response(tokens, &user))
         }
         .await;
         self.finish(meta, "auth.refresh", None, result).await
@@ -1154,16 +1192,16 @@ impl AuthService {
         let result = async {
             self.limit(RateLimitedRoute::ForgotPassword, meta, Some(&email)).await?;
             let sent = self.parts.provider.forgot_password(&email).await;
-            accepted_whoever_asked(
-                sent,
-                &[ErrorCode::AuthFailed, ErrorCode::NotConfirmed],
-                "If the account exists, a code to reset the password has been sent.",
-            )
+            accepted_whoever_asked(sent, "If the account exists, a code to reset the password has been sent.")
         }
         .await;
         self.finish(meta, "auth.forgot_password", Some(&email), result).await
     }
 
+    /// Sets a new password with the emailed code. Works while the account is locked, and lifts the lock:
+    /// the code proves the mailbox, and this is how an owner gets past a lockout a stranger caused. Every
+    /// failure that could tell accounts apart is the same `CODE_MISMATCH`; the password policy (the pool's,
+    /// the same for every address) is judged first.
     pub async fn reset_password(
         &self,
         meta: &RequestMeta,
@@ -1174,9 +1212,12 @@ impl AuthService {
             check_code(&request.code)?;
             check_password_shape("newPassword", &request.new_password)?;
             self.limit(RateLimitedRoute::ConfirmForgotPassword, meta, Some(&email)).await?;
-            self.parts.provider.confirm_forgot_password(&email, &request.code, &request.new_password).await?;
-            // A reset proves control of the mailbox: it lifts a lockout (which must not become a denial of
-            // service) and ends every session that used the old password.
+            self.parts
+                .provider
+                .confirm_forgot_password(&email, &request.code, &request.new_password)
+                .await
+                .map_err(code_failure)?;
+            // Ends every session that used the old password.
             self.shared.lockout.clear(&self.account_key(&email)).await;
             if let Ok(record) = self.parts.provider.admin_get_user(&email).await {
                 self.end_sessions(&record.sub, &record.username).await;
@@ -1199,7 +1240,7 @@ impl AuthService {
             let caller = self.authenticate(bearer).await?;
             let user = self.load_or_rebuild(caller.token.sub(), bearer).await?;
             self.limit(RateLimitedRoute::ChangePassword, meta, Some(&user.email)).await?;
-            self.ensure_not_locked(&user.email).await?;
+            self.ensure_not_locked(meta, &user.email).await?;
             if let Err(error) = self
                 .parts
                 .provider
@@ -1212,7 +1253,7 @@ impl AuthService {
                 return Err(error.into());
             }
             // Other sessions used the old password: end them all, this one included.
-            self.end_sessions_before_now(&caller.token);
+            self.end_sessions_before_now(&caller.token).await;
             if let Err(error) = self.parts.provider.global_sign_out(bearer).await {
                 tracing::warn!(error = %error, "sessions could not be ended after a password change");
             }
@@ -1226,7 +1267,7 @@ impl AuthService {
         let result = async {
             let caller = self.authenticate(bearer).await?;
             self.parts.provider.global_sign_out(bearer).await?;
-            self.end_sessions_before_now(&caller.token);
+            self.end_sessions_before_now(&caller.token).await;
             Ok(accepted("Signed out everywhere."))
         }
         .await;
@@ -1388,7 +1429,7 @@ impl AuthService {
             user.onboarding = state_after_gates(&self.gates_of(&user), &Self::facts_of(&user));
             if let Err(error) = self.save(&user).await {
                 self.compensate_registration(&record.username).await;
-                return Err(error.into());
+                return Err(error);
             }
             Ok(user)
         }
@@ -1429,7 +1470,7 @@ impl AuthService {
         user.onboarding = state_after_gates(&self.gates_of(&user), &Self::facts_of(&user));
         if let Err(error) = self.save(&user).await {
             self.compensate_registration(&record.username).await;
-            return Err(error.into());
+            return Err(error);
         }
         Ok(user)
     }
@@ -1474,7 +1515,7 @@ impl AuthService {
             {
                 tracing::error!(error = %undo, sub, "the tier could not be put back; `cognigate sync` will repair it");
             }
-            return Err(error.into());
+            return Err(error);
         }
         // Tokens minted before carry the old tier; the next refresh carries the new one.
         Ok(user)
@@ -1541,15 +1582,41 @@ pub fn default_role(pool: PoolKind) -> &'static str {
 }
 
 /// The one answer of a request that must not reveal whether the account exists: the same acceptance
-/// whether the provider sent a code or refused with one of `hidden` (no such user, not in that state).
+/// whether the provider sent a code or refused (no such user, not in that state, too many codes this
+/// hour). Only a failure of the provider itself is an error.
 fn accepted_whoever_asked<T>(
     sent: Result<T, ProviderError>,
-    hidden: &[ErrorCode],
     message: &str,
 ) -> ServiceResult<AcceptedResponse> {
     match sent {
-        Err(error) if !hidden.contains(&error.code) => Err(error.into()),
+        Err(error) if matches!(error.code, ErrorCode::Internal | ErrorCode::ProviderUnavailable) => {
+            Err(error.into())
+        }
         _ => Ok(accepted(message)),
+    }
+}
+
+/// The answer to a registration, new address or not.
+fn registration_accepted() -> RegisterResponse {
+    RegisterResponse {
+        accepted: true,
+        message: "Registration received: follow the instructions sent to this email address.".to_owned(),
+    }
+}
+
+/// A failed code (confirmation, reset): one answer for every reason that could tell accounts apart. What
+/// the caller must fix (the password policy, the input's shape) and what it must wait for (rate limits)
+/// say so; a failure of the provider stays one.
+fn code_failure(error: ProviderError) -> ServiceError {
+    match error.code {
+        ErrorCode::PasswordPolicy
+        | ErrorCode::Validation
+        | ErrorCode::RateLimited
+        | ErrorCode::Internal
+        | ErrorCode::ProviderUnavailable => error.into(),
+        _ => {
+            ServiceError::new(ErrorCode::CodeMismatch, "The code is wrong or has expired; ask for a new one.")
+        }
     }
 }
 
@@ -1557,14 +1624,19 @@ fn accepted(message: &str) -> AcceptedResponse {
     AcceptedResponse { accepted: true, message: message.to_owned() }
 }
 
-/// The answer to a sign-in the onboarding state refuses.
+/// The answer to a sign-in the onboarding state refuses. Suspended, rejected and disabled accounts get
+/// the answer of a wrong password, whether the password was right or not: a different answer would tell
+/// a guesser they found it.
 fn refusal(state: OnboardingState) -> ServiceError {
     match state {
-        OnboardingState::Suspended => ServiceError::forbidden("The account is suspended."),
-        OnboardingState::Rejected => ServiceError::forbidden("The account was not approved."),
         OnboardingState::PendingVerification => {
             ServiceError::new(ErrorCode::NotConfirmed, "The account's email is not confirmed yet.")
         }
         _ => ServiceError::auth_failed(),
     }
+}
+
+/// States that bar the account: its identity is disabled at the provider while it is in one.
+pub(crate) fn bars(state: OnboardingState) -> bool {
+    matches!(state, OnboardingState::Suspended | OnboardingState::Rejected)
 }

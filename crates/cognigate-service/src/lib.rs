@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod mfa;
 pub mod ports;
 pub mod sync;
 pub mod totp;

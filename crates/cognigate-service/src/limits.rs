@@ -71,12 +71,31 @@ impl RateLimiter for MemoryRateLimiter {
     }
 }
 
-/// A pool's lockout policy in seconds.
+/// The key per-address limits and lockout count a client under: its address, or for IPv6 its /64 (the
+/// smallest block a host is usually given, all of which it can rotate through). No address counts as one.
+pub fn address_key(address: Option<&str>) -> String {
+    match address.and_then(|text| text.parse::<std::net::IpAddr>().ok()).map(|ip| ip.to_canonical()) {
+        Some(std::net::IpAddr::V6(v6)) => {
+            let network = std::net::Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX));
+            format!("{network}/64")
+        }
+        Some(v4) => v4.to_string(),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// A pool's lockout policy in seconds (see `cognigate_config::LockoutPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutRule {
+    /// Failures from one address before that address waits.
     pub max_failures: u32,
     pub window_secs: u64,
+    /// The longest wait of one address.
     pub duration_secs: u64,
+    /// Failures from every address together before every try waits.
+    pub account_max_failures: u32,
+    /// The longest account-wide wait: what a stranger can impose on the owner at most.
+    pub account_max_delay_secs: u64,
 }
 
 impl From<&cognigate_config::LockoutPolicy> for LockoutRule {
@@ -85,77 +104,145 @@ impl From<&cognigate_config::LockoutPolicy> for LockoutRule {
             max_failures: policy.max_failures,
             window_secs: policy.window.as_secs(),
             duration_secs: policy.duration.as_secs(),
+            account_max_failures: policy.account_max_failures,
+            account_max_delay_secs: policy.account_max_delay.as_secs(),
         }
     }
 }
 
-/// Counts failed sign-in factors (passwords and MFA codes alike) per account and locks the account for a
-/// while after too many within the window.
+/// Slows down guessing at one account (passwords and MFA codes alike) without giving strangers a way to
+/// keep the owner out: failures are counted per (account, client address) — that address waits longer and
+/// longer — and per account, where the wait is short and skipped by the addresses the account recently
+/// signed in from. Keys are the strings the service builds (`customer:alice@example.com`, an address or
+/// IPv6 /64), so a shared implementation needs no knowledge of pools or routes.
 #[async_trait]
 pub trait Lockout: Send + Sync + std::fmt::Debug {
-    /// Seconds left of a lock on `key` at `now`, if locked.
-    async fn locked_for(&self, key: &str, now: u64) -> Option<u64>;
-    /// Counts a failure at `now`; answers the lock's length when this failure locks the account.
-    async fn record_failure(&self, key: &str, rule: LockoutRule, now: u64) -> Option<u64>;
-    /// Forgets the failures (a successful sign-in or password reset).
-    async fn clear(&self, key: &str);
+    /// Seconds `address` must still wait before trying `account` again, if any.
+    async fn wait_for(&self, account: &str, address: &str, now: u64) -> Option<u64>;
+    /// Counts a failure at `now`; answers the wait it imposes on `address`, if it now has one.
+    async fn record_failure(&self, account: &str, address: &str, rule: LockoutRule, now: u64) -> Option<u64>;
+    /// A success from `address`: forgets the account's failures and remembers the address as the account's.
+    async fn record_success(&self, account: &str, address: &str, now: u64);
+    /// Forgets every failure of the account (a password reset with the emailed code).
+    async fn clear(&self, account: &str);
+}
+
+/// Consecutive failures and the wait they impose.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counter {
+    failures: u32,
+    last_failure: u64,
+    wait_until: u64,
+}
+
+impl Counter {
+    /// Counts a failure with the doubling schedule; failures older than the window are forgotten first.
+    fn fail(&mut self, now: u64, window_secs: u64, threshold: u32, cap_secs: u64) -> Option<u64> {
+        if now.saturating_sub(self.last_failure) >= window_secs {
+            *self = Self::default();
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.last_failure = now;
+        let delay = cognigate_domain::lockout::delay_secs(self.failures, threshold, cap_secs);
+        self.wait_until = delay.map_or(0, |delay| now.saturating_add(delay));
+        delay
+    }
+
+    fn waiting(&self, now: u64) -> Option<u64> {
+        (self.wait_until > now).then(|| self.wait_until - now)
+    }
 }
 
 #[derive(Debug, Default)]
-struct Failures {
-    at: VecDeque<u64>,
-    locked_until: u64,
+struct Account {
+    all: Counter,
+    by_address: HashMap<String, Counter>,
 }
 
-/// Lockout counters in memory.
+/// How long an address the account signed in from stays exempt from the account-wide wait.
+const KNOWN_ADDRESS_SECS: u64 = 30 * 24 * 3600;
+/// The addresses remembered per account, newest first.
+const KNOWN_ADDRESSES: usize = 8;
+/// Counters are pruned every so many failures (amortised, never a scan per call).
+const PRUNE_EVERY: u64 = 4096;
+/// Remembered accounts beyond which the oldest known addresses are forgotten.
+const MAX_KNOWN_ACCOUNTS: usize = 1_000_000;
+
+/// Lockout counters in this process's memory.
 #[derive(Debug, Default)]
 pub struct MemoryLockout {
-    accounts: Mutex<HashMap<String, Failures>>,
+    accounts: Mutex<HashMap<String, Account>>,
+    /// Per account, the addresses it signed in from and when.
+    known: Mutex<HashMap<String, VecDeque<(String, u64)>>>,
+    failures_seen: AtomicU64,
 }
 
 impl MemoryLockout {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn is_known(&self, account: &str, address: &str, now: u64) -> bool {
+        let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.get(account).is_some_and(|addresses| {
+            addresses.iter().any(|(seen, at)| seen == address && now.saturating_sub(*at) < KNOWN_ADDRESS_SECS)
+        })
+    }
 }
 
 #[async_trait]
 impl Lockout for MemoryLockout {
-    async fn locked_for(&self, key: &str, now: u64) -> Option<u64> {
-        let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        accounts.get(key).filter(|f| f.locked_until > now).map(|f| f.locked_until - now)
+    async fn wait_for(&self, account: &str, address: &str, now: u64) -> Option<u64> {
+        let (pair, all) = {
+            let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+            let state = accounts.get(account)?;
+            let pair = state.by_address.get(address).and_then(|counter| counter.waiting(now));
+            (pair, state.all.waiting(now))
+        };
+        pair.or_else(|| all.filter(|_| !self.is_known(account, address, now)))
     }
 
-    async fn record_failure(&self, key: &str, rule: LockoutRule, now: u64) -> Option<u64> {
+    async fn record_failure(&self, account: &str, address: &str, rule: LockoutRule, now: u64) -> Option<u64> {
         if rule.max_failures == 0 {
             return None;
         }
         let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        // Forget idle accounts now and then so an attacker's random names do not pile up.
-        if accounts.len() > 100_000 {
-            accounts.retain(|_, f| {
-                f.locked_until > now || f.at.back().is_some_and(|t| now < t + rule.window_secs)
+        if self.failures_seen.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            // Forget idle accounts so an attacker's random names do not pile up.
+            accounts.retain(|_, state| {
+                state
+                    .by_address
+                    .retain(|_, counter| now.saturating_sub(counter.last_failure) < rule.window_secs);
+                now.saturating_sub(state.all.last_failure) < rule.window_secs || state.all.wait_until > now
             });
         }
-        let failures = accounts.entry(key.to_owned()).or_default();
-        if failures.locked_until > now {
-            // Attempts during a lock do not extend it.
-            return None;
-        }
-        while failures.at.front().is_some_and(|t| *t + rule.window_secs <= now) {
-            failures.at.pop_front();
-        }
-        failures.at.push_back(now);
-        if failures.at.len() >= rule.max_failures as usize {
-            failures.at.clear();
-            failures.locked_until = now + rule.duration_secs;
-            return Some(rule.duration_secs);
-        }
-        None
+        let state = accounts.entry(account.to_owned()).or_default();
+        state.all.fail(now, rule.window_secs, rule.account_max_failures, rule.account_max_delay_secs);
+        state.by_address.entry(address.to_owned()).or_default().fail(
+            now,
+            rule.window_secs,
+            rule.max_failures,
+            rule.duration_secs,
+        )
     }
 
-    async fn clear(&self, key: &str) {
-        self.accounts.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    async fn record_success(&self, account: &str, address: &str, now: u64) {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner).remove(account);
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= MAX_KNOWN_ACCOUNTS && !known.contains_key(account) {
+            known.retain(|_, addresses| {
+                addresses.retain(|(_, at)| now.saturating_sub(*at) < KNOWN_ADDRESS_SECS / 2);
+                !addresses.is_empty()
+            });
+        }
+        let addresses = known.entry(account.to_owned()).or_default();
+        addresses.retain(|(seen, _)| seen != address);
+        addresses.push_front((address.to_owned(), now));
+        addresses.truncate(KNOWN_ADDRESSES);
+    }
+
+    async fn clear(&self, account: &str) {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner).remove(account);
     }
 }
 
@@ -165,36 +252,63 @@ mod tests {
 
     use super::*;
 
-    const RULE: LockoutRule = LockoutRule { max_failures: 5, window_secs: 900, duration_secs: 1800 };
+    const RULE: LockoutRule = LockoutRule {
+        max_failures: 5,
+        window_secs: 900,
+        duration_secs: 1800,
+        account_max_failures: 20,
+        account_max_delay_secs: 60,
+    };
 
+    /// F5 of the 2026-12-07 audit: five wrong passwords from anyone locked the account for 30 minutes.
     #[tokio::test]
-    async fn five_failures_in_the_window_lock_for_the_duration() {
+    async fn a_guessing_address_waits_longer_and_longer_and_the_owner_elsewhere_does_not() {
         let lockout = MemoryLockout::new();
-        for i in 0..4 {
-            assert_eq!(lockout.record_failure("a", RULE, 1000 + i * 100).await, None);
+        let mut now = 1000;
+        let mut waits = Vec::new();
+        for i in 0..8 {
+            waits.push(lockout.record_failure("a", "attacker", RULE, now).await);
+            if i < 7 {
+                now += waits.last().copied().flatten().unwrap_or(0);
+            }
         }
-        assert_eq!(lockout.locked_for("a", 1400).await, None);
-        assert_eq!(lockout.record_failure("a", RULE, 1450).await, Some(1800));
-        assert_eq!(lockout.locked_for("a", 1450).await, Some(1800));
-        // Failures while locked do not extend it.
-        assert_eq!(lockout.record_failure("a", RULE, 2000).await, None);
-        assert_eq!(lockout.locked_for("a", 3249).await, Some(1));
-        assert_eq!(lockout.locked_for("a", 3250).await, None);
-        assert_eq!(lockout.locked_for("b", 1450).await, None);
+        assert_eq!(waits, [None, None, None, None, Some(1), Some(2), Some(4), Some(8)]);
+        assert_eq!(lockout.wait_for("a", "attacker", now).await, Some(8));
+        assert_eq!(lockout.wait_for("a", "owner", now).await, None, "another address is not held");
+        assert_eq!(lockout.wait_for("b", "attacker", now).await, None, "nor another account");
+        // Failures during a wait are still counted (the caller refuses the try before it is judged).
+        assert_eq!(lockout.wait_for("a", "attacker", now + 8).await, None);
+        // A quiet window forgets.
+        assert_eq!(lockout.record_failure("a", "attacker", RULE, now + 8 + 900).await, None);
     }
 
     #[tokio::test]
-    async fn failures_outside_the_window_are_forgotten_and_success_clears() {
+    async fn many_addresses_together_slow_the_account_but_not_the_addresses_it_signs_in_from() {
         let lockout = MemoryLockout::new();
-        for i in 0..4 {
-            lockout.record_failure("a", RULE, i * 300).await;
+        lockout.record_success("a", "owner", 1).await;
+        let now = 1000;
+        for i in 0..25 {
+            lockout.record_failure("a", &format!("bot-{i}"), RULE, now).await;
         }
-        // The first failure (t=0) left the window at t=900.
-        assert_eq!(lockout.record_failure("a", RULE, 900).await, None);
+        assert!(lockout.wait_for("a", "bot-99", now).await.is_some_and(|wait| wait <= 60));
+        assert_eq!(lockout.wait_for("a", "owner", now).await, None, "the owner's address is exempt");
+        // The account-wide wait is capped: a stranger cannot impose more than account_max_delay.
+        for i in 0..100 {
+            lockout.record_failure("a", &format!("more-{i}"), RULE, now).await;
+        }
+        assert_eq!(lockout.wait_for("a", "new-phone", now).await, Some(60));
+        // A reset with the emailed code forgets it all.
         lockout.clear("a").await;
-        for i in 0..4 {
-            assert_eq!(lockout.record_failure("a", RULE, 1000 + i).await, None);
-        }
+        assert_eq!(lockout.wait_for("a", "new-phone", now).await, None);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(address_key(Some("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(address_key(Some("2001:db8:1:2:ffff::9")), address_key(Some("2001:db8:1:2::7")));
+        assert_eq!(address_key(Some("::ffff:10.0.0.1")), "10.0.0.1");
+        assert_eq!(address_key(Some("10.0.0.1")), "10.0.0.1");
+        assert_eq!(address_key(None), "unknown");
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
-//! What the service needs from storage, as traits: the user mirror, the audit log, the staff teams and the
-//! billing webhook's processed-event ledger. `cognigate-store` implements them on SQLite and PostgreSQL; tests wrap
+//! What the service needs from storage, as traits: the user mirror, the audit log, the staff teams, the
+//! billing webhook's processed-event ledger, the revocations it makes and the MFA recovery codes. `cognigate-store` implements them on SQLite and PostgreSQL; tests wrap
 //! them to inject failures.
 
 use async_trait::async_trait;
@@ -51,6 +51,10 @@ pub struct MirrorUser {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    /// When the signed-in user started enrolling an authenticator through the auth API (with their
+    /// password, and a code from the current one): only then may a code from the new one activate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_setup_started: Option<i64>,
 }
 
 /// A page of the mirror in `sub` order.
@@ -182,4 +186,59 @@ pub trait WebhookLedger: Send + Sync + std::fmt::Debug {
     async fn record_event(&self, event_id: &str, at: i64) -> PortResult<bool>;
     /// Forgets a recorded event, so a delivery whose processing failed can be retried.
     async fn forget_event(&self, event_id: &str) -> PortResult<()>;
+}
+
+/// A revocation the service made, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRevocation {
+    pub pool: PoolKind,
+    pub what: Revoked,
+    /// When every token it covers has expired (milliseconds); the row is useless after.
+    pub expires_ms: i64,
+}
+
+/// What a revocation covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Revoked {
+    /// One token (`jti`) or one login (`origin_jti`, every token of the sign-in).
+    Token(String),
+    /// Every token of `sub` issued (`iat`, Unix seconds) before `issued_before`.
+    Subject { sub: String, issued_before: u64 },
+}
+
+/// The service's revocations, kept so a restarted process refuses what was revoked before.
+#[async_trait]
+pub trait RevocationStore: Send + Sync + std::fmt::Debug {
+    /// Records a revocation (a subject's is raised, never lowered).
+    async fn record_revocation(&self, revocation: &StoredRevocation) -> PortResult<()>;
+    /// Every revocation of `pool` whose tokens may still be alive at `now_ms`.
+    async fn live_revocations(&self, pool: PoolKind, now_ms: i64) -> PortResult<Vec<StoredRevocation>>;
+}
+
+/// One-time MFA recovery codes, as hashes.
+#[async_trait]
+pub trait RecoveryCodeStore: Send + Sync + std::fmt::Debug {
+    /// Replaces the account's codes with these (an enrolment makes a new set).
+    async fn replace_recovery_codes(
+        &self,
+        pool: PoolKind,
+        sub: &str,
+        hashes: &[String],
+        now_ms: i64,
+    ) -> PortResult<()>;
+    /// Marks the code used if it is the account's and unused; `true` when this call did it (a code works
+    /// once, even for concurrent callers).
+    async fn use_recovery_code(&self, pool: PoolKind, sub: &str, hash: &str, now_ms: i64)
+    -> PortResult<bool>;
+    /// How many unused codes the account has.
+    async fn unused_recovery_codes(&self, pool: PoolKind, sub: &str) -> PortResult<u32>;
+    /// Forgets the account's codes (its authenticator was removed).
+    async fn delete_recovery_codes(&self, pool: PoolKind, sub: &str) -> PortResult<()>;
+}
+
+/// Sends an account holder a notice of the service's own (someone tried to register their address; a
+/// recovery code was used), the way the deployment's mail goes.
+#[async_trait]
+pub trait Notifier: Send + Sync + std::fmt::Debug {
+    async fn notify(&self, pool: PoolKind, to: &str, subject: &str, body: &str) -> PortResult<()>;
 }

@@ -1,14 +1,19 @@
 //! `cognigate sync`: reconciles the user mirror with the identity provider, which owns identities. Users
 //! the provider has and the mirror lacks (a registration cut off between its two steps, accounts created
 //! in the AWS console) get a mirror row; rows whose identity is gone are removed; fields the provider owns
-//! (email, status, enabled, MFA, role, team, tier) are copied over. The report lists every change.
+//! (email, status, enabled, MFA, role, team, tier) are copied over; and the onboarding state, which the
+//! mirror owns, is written back to the identity (`custom:onboarding`, which token claims are decided by)
+//! wherever the identity says otherwise — accounts created before cognigate recorded it, or outside it,
+//! get no permission in their tokens until then. The report lists every change.
 
 use std::collections::HashSet;
 
 use cognigate_domain::onboarding::{OnboardingEvent, OnboardingState, transition};
 use serde::Serialize;
 
-use crate::auth::AuthService;
+use cognigate_domain::claims::ONBOARDING_ATTRIBUTE;
+
+use crate::auth::{AuthService, bars};
 use crate::error::ServiceResult;
 use crate::ports::{MirrorQuery, MirrorUser};
 
@@ -50,12 +55,15 @@ pub async fn sync_pool(service: &AuthService, dry_run: bool) -> ServiceResult<Sy
             report.identities += 1;
             seen.insert(record.sub.clone());
             let fresh = service.mirror_from_record(record);
-            match service.mirror().get_mirror(pool, &record.sub).await? {
+            let existed = service.mirror().get_mirror(pool, &record.sub).await?;
+            let created = existed.is_none();
+            let row = match existed {
                 None => {
                     report.created.push(record.sub.clone());
                     if !dry_run {
                         service.mirror().put_mirror(&fresh).await?;
                     }
+                    fresh
                 }
                 Some(existing) => {
                     let (merged, fields) = merge(&existing, &fresh);
@@ -65,6 +73,27 @@ pub async fn sync_pool(service: &AuthService, dry_run: bool) -> ServiceResult<Sy
                             service.mirror().put_mirror(&merged).await?;
                         }
                     }
+                    merged
+                }
+            };
+            let mut identity = Vec::new();
+            if record.attribute(ONBOARDING_ATTRIBUTE) != Some(row.onboarding.as_str()) {
+                identity.push("identity onboarding".to_owned());
+                if !dry_run {
+                    service.publish_onboarding(&record.username, row.onboarding).await?;
+                }
+            }
+            if bars(row.onboarding) && record.enabled {
+                identity.push("identity enabled".to_owned());
+                if !dry_run {
+                    service.provider().admin_disable_user(&record.username).await?;
+                }
+            }
+            // A new row's identity is brought in line as part of creating it.
+            if !identity.is_empty() && !created {
+                match report.updated.iter_mut().find(|(sub, _)| *sub == record.sub) {
+                    Some((_, fields)) => fields.extend(identity),
+                    None => report.updated.push((record.sub.clone(), identity)),
                 }
             }
         }

@@ -74,6 +74,27 @@ pub fn mirror_after_confirmation(
     user
 }
 
+/// The mirror row after the user changed their own identity somewhere the service did not see it (Cognito's
+/// self-service API: a verified new email, an authenticator turned on or off): the copies the mirror keeps
+/// of those follow, so searches find the account by its address and the old address is free again. `None`
+/// when the row already agrees.
+pub fn mirror_after_identity_change(
+    existing: &MirrorUser,
+    email: Option<&str>,
+    mfa_enabled: bool,
+    now_ms: i64,
+) -> Option<MirrorUser> {
+    let email = email.map(|email| {
+        cognigate_domain::email::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase())
+    });
+    let mut row = existing.clone();
+    if let Some(email) = email {
+        row.email = email;
+    }
+    row.mfa_enabled = mfa_enabled;
+    (row != *existing).then_some(MirrorUser { updated_at: now_ms, ..row })
+}
+
 fn new_row(identity: &ConfirmedIdentity, model: &AccessModel, now_ms: i64) -> MirrorUser {
     let tiers: Vec<String> = identity
         .attribute("custom:tier")
@@ -100,6 +121,7 @@ fn new_row(identity: &ConfirmedIdentity, model: &AccessModel, now_ms: i64) -> Mi
         created_at: now_ms,
         updated_at: now_ms,
         last_login_at: None,
+        mfa_setup_started: None,
     }
 }
 
@@ -152,6 +174,19 @@ mod tests {
         assert_eq!(row.role, "manager");
         assert_eq!(row.team.as_deref(), Some("north"));
         assert_eq!(row.onboarding, OnboardingState::PendingMfa, "staff enrol MFA before they are active");
+    }
+
+    /// F12 of the 2026-12-07 audit: an email changed over the wire left the mirror on the old address.
+    #[test]
+    fn the_mirror_follows_an_email_or_mfa_change_made_elsewhere() {
+        let config = config();
+        let model = AccessModel::from_config(&config);
+        let who = identity(PoolKind::Customer, &[("email", "old@example.com")]);
+        let row = mirror_after_confirmation(None, &who, &config.pools.customer, &model, 1);
+        let moved = mirror_after_identity_change(&row, Some("New@Example.com"), false, 7).unwrap();
+        assert_eq!((moved.email.as_str(), moved.updated_at), ("new@example.com", 7));
+        assert_eq!(mirror_after_identity_change(&moved, Some("new@example.com"), false, 8), None);
+        assert!(mirror_after_identity_change(&moved, Some("new@example.com"), true, 9).unwrap().mfa_enabled);
     }
 
     #[test]

@@ -77,6 +77,32 @@ fn filter_rows(user: &User) -> Vec<(String, String)> {
     rows
 }
 
+/// Makes the SQLite file readable and writable by its owner only, creating it empty if missing. It holds
+/// password hashes, sealed secrets and (in dev) the outbox: no other local user has business reading it.
+/// SQLite gives the `-wal` and `-shm` files it creates beside it the database file's mode.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        for file in [path.to_path_buf(), wal_file(path, "-wal"), wal_file(path, "-shm")] {
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// `<path><suffix>`: SQLite's name for the write-ahead log and shared-memory files.
+fn wal_file(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
 impl SqlStore {
     /// Connects and applies the migrations. `url` is `sqlite://<path>` (the file is created) or
     /// `postgres://...`.
@@ -92,6 +118,7 @@ impl SqlStore {
             if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(backend)?;
             }
+            owner_only(std::path::Path::new(path)).map_err(backend)?;
             (Dialect::Sqlite, format!("sqlite://{path}?{}", options.join("&")))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_owned())
@@ -123,6 +150,15 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// A write transaction for the service's ports (their errors are `PortError`s).
+    pub(crate) async fn begin_port_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, cognigate_service::ports::PortError> {
+        self.begin_write()
+            .await
+            .map_err(|error| cognigate_service::ports::PortError::Backend(error.to_string()))
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
@@ -499,6 +535,10 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn get_session(&self, id_hash: &str) -> Result<Option<ChallengeSession>, StoreError> {
+        self.optional(sqlx::query("SELECT data FROM sessions WHERE id_hash = $1").bind(id_hash)).await
+    }
+
     async fn get_lockout(&self, pool_id: &str, sub: &str) -> Result<LockoutRecord, StoreError> {
         let query = sqlx::query("SELECT data FROM lockouts WHERE pool_id = $1 AND sub = $2");
         Ok(self.optional(query.bind(pool_id).bind(sub)).await?.unwrap_or_default())
@@ -631,6 +671,18 @@ impl Store for SqlStore {
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(families)
+    }
+
+    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT family FROM revoked_families WHERE until_ms > $1 ORDER BY family")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| row.try_get::<String, _>("family"))
+            .collect::<Result<_, _>>()
+            .map_err(backend)
     }
 
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError> {

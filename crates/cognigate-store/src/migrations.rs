@@ -14,11 +14,13 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "engine", include_str!("../migrations/sqlite/0001_engine.sql")),
     (2, "service", include_str!("../migrations/sqlite/0002_service.sql")),
     (3, "teams", include_str!("../migrations/sqlite/0003_teams.sql")),
+    (4, "security", include_str!("../migrations/sqlite/0004_security.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "engine", include_str!("../migrations/postgres/0001_engine.sql")),
     (2, "service", include_str!("../migrations/postgres/0002_service.sql")),
     (3, "teams", include_str!("../migrations/postgres/0003_teams.sql")),
+    (4, "security", include_str!("../migrations/postgres/0004_security.sql")),
 ];
 
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! The service's storage ports (`cognigate_service::ports`) on the engine's database: the user mirror, the
-//! audit log, the staff teams and the billing webhook's ledger of processed events.
+//! audit log, the staff teams, the billing webhook's ledger of processed events, the service's revocations
+//! and the MFA recovery codes.
 //!
 //! Same conventions as the engine's store: portable SQL over the `Any` driver, each record a JSON document
 //! (`data`) beside the columns queries filter and order on (tables in `migrations/*/0002_service.sql`).
@@ -10,8 +11,8 @@ use async_trait::async_trait;
 use cognigate_config::PoolKind;
 use cognigate_domain::onboarding::OnboardingState;
 use cognigate_service::ports::{
-    AuditEvent, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, PortResult, Team,
-    TeamStore, WebhookLedger,
+    AuditEvent, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, PortResult,
+    RecoveryCodeStore, RevocationStore, Revoked, StoredRevocation, Team, TeamStore, WebhookLedger,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -379,6 +380,146 @@ impl WebhookLedger for SqlStore {
     async fn forget_event(&self, event_id: &str) -> PortResult<()> {
         sqlx::query("DELETE FROM webhook_events WHERE event_id = $1")
             .bind(event_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for SqlStore {
+    async fn record_revocation(&self, revocation: &StoredRevocation) -> PortResult<()> {
+        let pool = revocation.pool.as_str();
+        let (id, sub, token_id, issued_before) = match &revocation.what {
+            Revoked::Token(token) => (format!("{pool}:token:{token}"), None, Some(token.as_str()), None),
+            Revoked::Subject { sub, issued_before } => (
+                format!("{pool}:sub:{sub}"),
+                Some(sub.as_str()),
+                None,
+                Some(i64::try_from(*issued_before).unwrap_or(i64::MAX)),
+            ),
+        };
+        // A subject's revocation only ever moves forward, and lives as long as the longest it covers.
+        let query = sqlx::query(
+            "INSERT INTO token_revocations (id, pool, sub, token_id, issued_before, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET \
+               issued_before = CASE WHEN excluded.issued_before > token_revocations.issued_before \
+                 THEN excluded.issued_before ELSE token_revocations.issued_before END, \
+               expires_ms = CASE WHEN excluded.expires_ms > token_revocations.expires_ms \
+                 THEN excluded.expires_ms ELSE token_revocations.expires_ms END",
+        );
+        query
+            .bind(id)
+            .bind(pool)
+            .bind(sub)
+            .bind(token_id)
+            .bind(issued_before)
+            .bind(revocation.expires_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn live_revocations(&self, pool: PoolKind, now_ms: i64) -> PortResult<Vec<StoredRevocation>> {
+        let rows = sqlx::query(
+            "SELECT sub, token_id, issued_before, expires_ms FROM token_revocations \
+             WHERE pool = $1 AND expires_ms > $2 ORDER BY id",
+        )
+        .bind(pool.as_str())
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let token: Option<String> = row.try_get("token_id").map_err(backend)?;
+                let sub: Option<String> = row.try_get("sub").map_err(backend)?;
+                let issued_before: Option<i64> = row.try_get("issued_before").map_err(backend)?;
+                let what = match (token, sub, issued_before) {
+                    (Some(token), _, _) => Revoked::Token(token),
+                    (None, Some(sub), Some(before)) => {
+                        Revoked::Subject { sub, issued_before: u64::try_from(before).unwrap_or(0) }
+                    }
+                    _ => return Err(PortError::Backend("corrupt revocation row".to_owned())),
+                };
+                Ok(StoredRevocation { pool, what, expires_ms: row.try_get("expires_ms").map_err(backend)? })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl RecoveryCodeStore for SqlStore {
+    async fn replace_recovery_codes(
+        &self,
+        pool: PoolKind,
+        sub: &str,
+        hashes: &[String],
+        now_ms: i64,
+    ) -> PortResult<()> {
+        let mut tx = self.begin_port_write().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE pool = $1 AND sub = $2")
+            .bind(pool.as_str())
+            .bind(sub)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for hash in hashes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (pool, sub, code_hash, created_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(pool.as_str())
+            .bind(sub)
+            .bind(hash)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        pool: PoolKind,
+        sub: &str,
+        hash: &str,
+        now_ms: i64,
+    ) -> PortResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_ms = $1 \
+             WHERE pool = $2 AND sub = $3 AND code_hash = $4 AND used_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(pool.as_str())
+        .bind(sub)
+        .bind(hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn unused_recovery_codes(&self, pool: PoolKind, sub: &str) -> PortResult<u32> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS unused FROM recovery_codes WHERE pool = $1 AND sub = $2 AND used_ms IS NULL",
+        )
+        .bind(pool.as_str())
+        .bind(sub)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        let count: i64 = row.try_get("unused").map_err(backend)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn delete_recovery_codes(&self, pool: PoolKind, sub: &str) -> PortResult<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE pool = $1 AND sub = $2")
+            .bind(pool.as_str())
+            .bind(sub)
             .execute(&self.pool)
             .await
             .map_err(backend)?;

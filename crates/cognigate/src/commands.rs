@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use cognigate_config::{Config, Environment};
+use cognigate_config::{Config, Environment, WireListen};
 use cognigate_export::Artefact;
-use cognigate_http::{AppState, Readiness};
+use cognigate_http::Readiness;
 use cognigate_policy::Authorizer;
 use tracing_subscriber::EnvFilter;
 
@@ -189,10 +189,18 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             let info = provider.info();
             let users = summary.estimated_users.map(|n| format!(", {n} users")).unwrap_or_default();
             match info.kind {
-                "local" => println!(
-                    "{kind} pool: embedded engine, pool id {}, client id {}, issuer {}/{}{users}",
-                    info.pool_id, info.client_id, config.service.public_url, info.pool_id
-                ),
+                // The client SDK tools may use: the public one in dev; none elsewhere.
+                "local" => match parts.pools.iter().find(|pool| pool.kind == *kind).and_then(|p| p.client_id.clone()) {
+                    Some(client_id) => println!(
+                        "{kind} pool: embedded engine, pool id {}, client id {client_id}, issuer {}/{}{users}",
+                        info.pool_id, config.service.public_url, info.pool_id
+                    ),
+                    None => println!(
+                        "{kind} pool: embedded engine, pool id {}, issuer {}/{}{users} (no public app client \
+                         outside dev: its users go through the auth API)",
+                        info.pool_id, config.service.public_url, info.pool_id
+                    ),
+                },
                 _ => println!(
                     "{kind} pool: AWS Cognito ({}), pool id {}, client id {}{users}",
                     info.endpoint.as_deref().unwrap_or(&info.region),
@@ -205,39 +213,54 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
         let bound = listener.local_addr()?;
+        if environment == Environment::Dev && !bound.ip().is_loopback() {
+            eprintln!(
+                "!!! WARNING: `cognigate dev` is listening on {bound}, beyond this machine. dev serves the Cognito wire \
+                 protocol for its pools' public client and shows the outbox: keep it on loopback."
+            );
+        }
         let readiness = Readiness::default();
-        let wire_access = cognigate_engine::wire::WireAccess {
-            admin_access_keys: config.engine.wire.admin_access_keys.clone(),
-            loopback_admin: environment == Environment::Dev,
-        };
-        let local_pools =
-            parts.pools.iter().map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone())).collect();
+        let wire_listen = config.engine.wire.listen_in(environment);
         let authorizer = Arc::new(authorizer);
-        let api = cognigate::services::build(&config, environment, authorizer.clone(), &parts, Default::default())?;
+        let api =
+            cognigate::services::build(&config, environment, authorizer.clone(), &parts, Default::default()).await?;
         let seeded = if environment == Environment::Dev && !args.no_seed {
             Some(cognigate::seed::dev(&api, parts.store.as_ref(), !args.no_demo).await?)
         } else {
             None
         };
-        let state = AppState {
-            config: Arc::new(config),
-            environment,
-            authorizer,
-            readiness: readiness.clone(),
-            engine: Some(parts.engine.clone()),
-            local_pools,
-            wire_access,
-            auth: Some(Arc::new(api)),
+        let state =
+            cognigate::app::state(config, environment, authorizer, &parts, Arc::new(api), readiness.clone())?;
+        let admin = match (state.wire_access.admin_keys.is_empty(), state.wire_access.loopback_admin) {
+            (false, _) => "signed (SigV4) with a configured access key only",
+            (true, true) => "from loopback callers naming a loopback host",
+            (true, false) => "refused: no engine.wire.admin_access_keys",
         };
-        println!(
-            "Cognito wire endpoint: http://{bound}/ (any AWS SDK or the AWS CLI with --endpoint-url; \
-             admin operations {})",
-            match (state.wire_access.admin_access_keys.is_empty(), state.wire_access.loopback_admin) {
-                (false, _) => "for the configured access keys only",
-                (true, true) => "from loopback only",
-                (true, false) => "refused: no engine.wire.admin_access_keys outside dev",
+        let wire_listener = match &wire_listen {
+            WireListen::Service => {
+                println!(
+                    "Cognito wire endpoint: http://{bound}/ (any AWS SDK or the AWS CLI with --endpoint-url; \
+                     admin operations {admin})"
+                );
+                None
             }
-        );
+            WireListen::Own(address) => {
+                let wire_address: SocketAddr =
+                    address.parse().with_context(|| format!("engine.wire.listen: `{address}` is not an address"))?;
+                let wire_listener = tokio::net::TcpListener::bind(wire_address)
+                    .await
+                    .with_context(|| format!("cannot listen on {wire_address} (engine.wire.listen)"))?;
+                println!(
+                    "Cognito wire endpoint: http://{}/ (a listener of its own; admin operations {admin})",
+                    wire_listener.local_addr()?
+                );
+                Some(wire_listener)
+            }
+            WireListen::Off => {
+                println!("Cognito wire endpoint: off (engine.wire.listen)");
+                None
+            }
+        };
         println!(
             "Auth API: http://{bound}/auth/customer/* and http://{bound}/auth/staff/* (OpenAPI: http://{bound}/openapi.json)"
         );
@@ -262,9 +285,23 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
         tracing::info!(%bound, %environment, "listening");
         readiness.set_ready(true);
         let shutdown_readiness = readiness.clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(wire_listener) = wire_listener {
+            let router = cognigate_http::wire_router(state.clone());
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                if let Err(error) = cognigate_http::serve_router(wire_listener, router, shutdown).await {
+                    tracing::error!(%error, "the wire listener stopped");
+                }
+            });
+        }
         cognigate_http::serve(listener, state, async move {
             shutdown_signal().await;
             shutdown_readiness.set_ready(false);
+            let _ = stop.send(true);
             tracing::info!("shutting down");
         })
         .await
@@ -276,10 +313,21 @@ fn serve(path: &Path, environment: Environment, args: &ServeArgs) -> Result<Exit
 fn outbox(path: &Path, environment: Environment, args: &OutboxArgs) -> Result<ExitCode> {
     let config = load(path, environment)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let messages = runtime.block_on(async {
+    let stored = runtime.block_on(async {
         let store = cognigate_store::SqlStore::open(&config.store.url).await?;
         cognigate_engine::store::Store::list_outbox(&store, args.to.as_deref(), args.limit).await
     })?;
+    // Bodies are sealed at rest with the data directory's key; an empty outbox needs none.
+    let messages = if stored.iter().any(|message| message.sealed) {
+        let key = cognigate::runtime::existing_sealing_key(Path::new(&config.service.data_dir))?;
+        let sealer = cognigate_engine::seal::Sealer::new(&key)?;
+        stored
+            .into_iter()
+            .map(|message| cognigate_engine::open_outbox_message(&sealer, message))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        stored
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&messages)?);
         return Ok(ExitCode::SUCCESS);
@@ -305,7 +353,8 @@ fn sync(path: &Path, environment: Environment, args: &SyncArgs) -> Result<ExitCo
             Arc::new(authorizer),
             &parts,
             Default::default(),
-        )?;
+        )
+        .await?;
         let mut reports = Vec::new();
         for pool in cognigate_config::PoolKind::ALL {
             let report = cognigate_service::sync::sync_pool(api.service(pool), args.dry_run)

@@ -38,6 +38,12 @@ impl SmtpDelivery {
 
 #[async_trait]
 impl Delivery for SmtpDelivery {
+    /// Email goes out by SMTP and is not kept; a text message has no gateway here, so it stays (sealed) in
+    /// the outbox.
+    fn keeps_in_outbox(&self, message: &OutboxMessage) -> bool {
+        message.channel != "email"
+    }
+
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), String> {
         if message.channel != "email" {
             tracing::warn!(kind = %message.kind, "no SMS gateway: the message stays in the outbox");
@@ -130,6 +136,7 @@ mod tests {
             subject: "Your code".into(),
             body: "Confirm with 123456".into(),
             created_ms: 0,
+            sealed: false,
         }
     }
 

@@ -23,6 +23,8 @@ use cognigate_engine::seal::Sealer;
 use cognigate_engine::triggers::{ExtraClaims, TokenContext, Triggers};
 use cognigate_engine::{Engine, EngineError, EngineParts, NewClient, NewPool};
 use cognigate_provider::{IdentityProvider, LocalProvider, PoolSummary};
+use cognigate_service::ports::MirrorStore;
+use cognigate_service::triggers::mirror_after_identity_change;
 use cognigate_store::SqlStore;
 use sha2::{Digest, Sha256};
 
@@ -31,7 +33,10 @@ use sha2::{Digest, Sha256};
 pub struct LocalPool {
     pub kind: PoolKind,
     pub pool_id: String,
-    pub client_id: String,
+    /// The app client SDK tools use over the wire: public, dev only (`None` elsewhere).
+    pub client_id: Option<String>,
+    /// cognigate's own client, through which the auth API reaches the pool (never served over the wire).
+    pub service_client_id: String,
 }
 
 /// The running parts.
@@ -65,9 +70,20 @@ pub fn pool_id(config: &Config, kind: PoolKind) -> String {
     )
 }
 
-/// The app client id of a configured pool: 26 lowercase letters and digits, like Cognito's.
+/// The dev app client id of a configured pool (the one SDK tools use over the wire): 26 lowercase letters
+/// and digits, like Cognito's.
 pub fn client_id(config: &Config, kind: PoolKind) -> String {
     stable_id(&config.service.name, &format!("{kind}/client"), b"abcdefghijklmnopqrstuvwxyz0123456789", 26)
+}
+
+/// The id of cognigate's own client of a configured pool.
+pub fn service_client_id(config: &Config, kind: PoolKind) -> String {
+    stable_id(
+        &config.service.name,
+        &format!("{kind}/service-client"),
+        b"abcdefghijklmnopqrstuvwxyz0123456789",
+        26,
+    )
 }
 
 fn new_pool(config: &Config, kind: PoolKind) -> NewPool {
@@ -122,13 +138,30 @@ fn new_pool(config: &Config, kind: PoolKind) -> NewPool {
     }
 }
 
-fn new_client(config: &Config, kind: PoolKind) -> NewClient {
+/// The two kinds of app client a configured pool has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientRole {
+    /// cognigate's own: with a secret only this process knows, refresh tokens rotated as configured, and
+    /// never served over the wire (the auth API's controls stand in front of it).
+    Service,
+    /// Dev only: the public client SDK tools and scripts use over the wire, as they would a Cognito pool's.
+    DevTools,
+}
+
+fn new_client(config: &Config, kind: PoolKind, role: ClientRole) -> NewClient {
     let tokens = &config.pools.get(kind).tokens;
     let secs = |d: cognigate_config::HumanDuration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    let service = role == ClientRole::Service;
     NewClient {
-        name: format!("{}-{kind}-app", config.service.name),
-        id: Some(client_id(config, kind)),
-        generate_secret: false,
+        name: match role {
+            ClientRole::Service => format!("{}-{kind}-service", config.service.name),
+            ClientRole::DevTools => format!("{}-{kind}-app", config.service.name),
+        },
+        id: Some(match role {
+            ClientRole::Service => service_client_id(config, kind),
+            ClientRole::DevTools => client_id(config, kind),
+        }),
+        generate_secret: service,
         explicit_auth_flows: [
             "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_ADMIN_USER_PASSWORD_AUTH",
@@ -142,13 +175,44 @@ fn new_client(config: &Config, kind: PoolKind) -> NewClient {
         prevent_user_existence_errors: true,
         read_attributes: Vec::new(),
         write_attributes: Vec::new(),
-        refresh_token_rotation: false,
-        rotation_grace_secs: 0,
+        refresh_token_rotation: service && tokens.rotate_refresh,
+        rotation_grace_secs: if service { secs(tokens.rotation_grace) } else { 0 },
+        front_door: service,
     }
 }
 
+/// Creates the data directory owner-only (0700), or makes an existing one so: it holds the database, the
+/// sealing key and, in dev, the outbox.
+pub fn private_data_dir(data_dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data_dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot make {} owner-only", data_dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the sealing key under the data directory, without creating one: what reads sealed data (the
+/// outbox command) must use the key that sealed it.
+pub fn existing_sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
+    let path = data_dir.join("sealing.key");
+    let key = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read {}: the outbox is sealed with the key of the data directory that wrote it",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(key.len() == Sealer::KEY_LEN, "{} is not a {}-byte key", path.display(), Sealer::KEY_LEN);
+    Ok(key)
+}
+
 /// Reads the sealing key under the data directory, creating it (owner-only) on first start.
-fn sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
+pub fn sealing_key(data_dir: &Path) -> Result<Vec<u8>> {
     let path = data_dir.join("sealing.key");
     if let Ok(existing) = std::fs::read(&path) {
         anyhow::ensure!(
@@ -179,6 +243,9 @@ struct ClaimsTrigger {
     pools: BTreeMap<String, PoolKind>,
     settings: BTreeMap<PoolKind, (PoolConfig, AttributeRules)>,
     environment: Environment,
+    /// The user mirror, kept in step with changes users make to their own identity.
+    mirror: Arc<dyn MirrorStore>,
+    clock: Arc<dyn cognigate_engine::clock::Clock>,
 }
 
 #[async_trait]
@@ -214,6 +281,25 @@ impl Triggers for ClaimsTrigger {
         };
         let map = token_claims(&self.model, *kind, &context.user.attributes, context.groups);
         Ok(ExtraClaims { access: map.clone(), id: map })
+    }
+
+    async fn user_changed(&self, pool_id: &str, user: &cognigate_engine::model::User) {
+        let Some(kind) = self.pools.get(pool_id) else { return };
+        let row = match self.mirror.get_mirror(*kind, &user.sub).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(error = %error, "the mirror could not follow a change to an identity; `cognigate sync` will");
+                return;
+            }
+        };
+        let now = self.clock.now_ms();
+        if let Some(next) =
+            mirror_after_identity_change(&row, user.attribute("email"), user.mfa.totp_enabled, now)
+            && let Err(error) = self.mirror.put_mirror(&next).await
+        {
+            tracing::warn!(error = %error, "the mirror could not follow a change to an identity; `cognigate sync` will");
+        }
     }
 }
 
@@ -303,6 +389,7 @@ pub async fn start_with_clock(
     environment: Environment,
     clock: Arc<dyn cognigate_engine::clock::Clock>,
 ) -> Result<Runtime> {
+    private_data_dir(Path::new(&config.service.data_dir))?;
     let store = Arc::new(SqlStore::open(&config.store.url).await.with_context(|| "cannot open the store")?);
     let mut remote = Vec::new();
     let mut local: Vec<PoolKind> = Vec::new();
@@ -332,7 +419,7 @@ pub async fn start_with_clock(
     let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let engine = Arc::new(Engine::new(EngineParts {
         store: store.clone(),
-        clock,
+        clock: clock.clone(),
         entropy: entropy.clone(),
         hasher: PasswordHasher::new(
             HashParams {
@@ -349,22 +436,49 @@ pub async fn start_with_clock(
             pools: pools_by_id,
             settings: sign_up_rules(config)?,
             environment,
+            mirror: store.clone(),
+            clock: clock.clone(),
         }),
         delivery: delivery(config)?,
         public_url: config.service.public_url.clone(),
         region: "local".to_owned(),
         session_ttl_secs: 180,
     }));
+    let restored = engine.restore_revocations().await?;
+    tracing::debug!(restored, "revoked sign-ins loaded from the store");
     let mut pools = Vec::new();
     let mut providers = remote;
     for kind in local {
         let pool = engine.ensure_user_pool(new_pool(config, kind)).await?;
-        let client = engine.ensure_user_pool_client(&pool.id, new_client(config, kind)).await?;
+        let service =
+            engine.ensure_user_pool_client(&pool.id, new_client(config, kind, ClientRole::Service)).await?;
+        let secret = engine.client_secret(&service)?;
+        let dev_client = if environment == Environment::Dev {
+            Some(
+                engine
+                    .ensure_user_pool_client(&pool.id, new_client(config, kind, ClientRole::DevTools))
+                    .await?
+                    .id,
+            )
+        } else {
+            // Outside dev no public client of a configured pool exists: nothing reaches its users' sign-in,
+            // codes or MFA around the auth API.
+            let dev_id = client_id(config, kind);
+            if engine.describe_user_pool_client(&pool.id, &dev_id).await.is_ok() {
+                engine.delete_user_pool_client(&pool.id, &dev_id).await?;
+            }
+            None
+        };
         let provider: Arc<dyn IdentityProvider> =
-            Arc::new(LocalProvider::new(engine.clone(), &pool.id, &client.id, None));
+            Arc::new(LocalProvider::new(engine.clone(), &pool.id, &service.id, secret));
         let summary = provider.check().await.map_err(|error| anyhow::anyhow!("the {kind} pool: {error}"))?;
         providers.push((kind, provider, summary));
-        pools.push(LocalPool { kind, pool_id: pool.id, client_id: client.id });
+        pools.push(LocalPool {
+            kind,
+            pool_id: pool.id,
+            client_id: dev_client,
+            service_client_id: service.id,
+        });
     }
     providers.sort_by_key(|(kind, _, _)| *kind);
     Ok(Runtime { store, engine, pools, providers })

@@ -1,7 +1,9 @@
 //! Building the auth API from the running parts: one verifier per pool (the engine's keys in-process for
 //! `local` pools, the issuer's JWKS over HTTPS for `cognito` pools), the service's revocation list beside
-//! the engine's, the store as mirror, audit log and webhook ledger, in-memory rate limits and lockout
-//! counters, and the metrics registry. Tests call [`build`] with their own clock or a failing mirror.
+//! the engine's (both loaded from the store, so a restart forgets no revocation), the store as mirror,
+//! audit log, webhook ledger, revocation record and recovery codes, notices sent the way the engine's
+//! mail goes, in-memory rate limits and lockout counters, and the metrics registry. Tests call [`build`]
+//! with their own clock or a failing mirror.
 
 use std::sync::Arc;
 
@@ -16,7 +18,10 @@ use cognigate_service::audit::Auditor;
 use cognigate_service::auth::{AuthService, PoolParts, SharedParts};
 use cognigate_service::limits::{Lockout, MemoryLockout, MemoryRateLimiter, RateLimiter};
 use cognigate_service::metrics::Metrics;
-use cognigate_service::ports::{AuditStore, MirrorStore, TeamStore, WebhookLedger};
+use cognigate_service::ports::{
+    AuditStore, MirrorStore, Notifier, PortError, PortResult, RecoveryCodeStore, RevocationStore, Revoked,
+    TeamStore, WebhookLedger,
+};
 use cognigate_service::webhook::{BillingWebhook, WebhookSecret};
 use cognigate_token::{
     Audience, Clock, HttpJwksSource, JwkSet, JwksError, JwksSource, Revocation, RevocationCheck,
@@ -83,8 +88,28 @@ fn cognito_issuer(region: &str, pool_id: &str, endpoint: Option<&str>) -> String
     }
 }
 
-/// Builds the auth API.
-pub fn build(
+/// The service's notices (a registration attempt on an existing address, a recovery code used) go where
+/// the engine's messages go: SMTP when configured, the outbox in dev.
+#[derive(Debug)]
+struct EngineNotifier {
+    engine: Arc<Engine>,
+    /// The pool id each message is filed under.
+    pools: Vec<(PoolKind, String)>,
+}
+
+#[async_trait]
+impl Notifier for EngineNotifier {
+    async fn notify(&self, pool: PoolKind, to: &str, subject: &str, body: &str) -> PortResult<()> {
+        let pool_id = self.pools.iter().find(|(kind, _)| *kind == pool).map_or("", |(_, id)| id.as_str());
+        self.engine
+            .notify(pool_id, to, "notice", subject, body.to_owned())
+            .await
+            .map_err(|error| PortError::Backend(error.to_string()))
+    }
+}
+
+/// Builds the auth API, with the revocations the store holds already in force.
+pub async fn build(
     config: &Config,
     environment: Environment,
     authorizer: Arc<Authorizer>,
@@ -99,12 +124,25 @@ pub fn build(
     let metrics = Arc::new(Metrics::new());
     let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new());
     let lockout: Arc<dyn Lockout> = Arc::new(MemoryLockout::new());
+    let revocation_store: Arc<dyn RevocationStore> = store.clone();
+    let recovery_codes: Arc<dyn RecoveryCodeStore> = store.clone();
+    let notifier = Arc::new(EngineNotifier {
+        engine: runtime.engine.clone(),
+        pools: runtime
+            .providers
+            .iter()
+            .map(|(kind, provider, _)| (*kind, provider.info().pool_id.clone()))
+            .collect(),
+    });
     let shared = SharedParts {
         authorizer,
         mirror,
         auditor: Auditor::new(audit_store, config.audit.sinks.contains(&AuditSink::Log)),
         limiter,
         lockout,
+        revocation_store: revocation_store.clone(),
+        recovery_codes,
+        notifier,
         clock: options.clock.clone(),
         metrics: metrics.clone(),
         service_name: config.service.name.clone(),
@@ -113,8 +151,27 @@ pub fn build(
     for (kind, provider, _) in &runtime.providers {
         let info = provider.info();
         let revocations = Arc::new(RevocationList::new());
+        let now_ms = i64::try_from(options.clock.now()).unwrap_or(i64::MAX).saturating_mul(1000);
+        for stored in revocation_store.live_revocations(*kind, now_ms).await? {
+            match stored.what {
+                Revoked::Token(id) => revocations.revoke_jti(id),
+                Revoked::Subject { sub, issued_before } => {
+                    revocations.revoke_subject_until(sub, issued_before.saturating_sub(1));
+                }
+            }
+        }
+        // The auth API accepts the tokens of cognigate's own client, and in dev those of the public client
+        // SDK tools sign in with over the wire.
+        let mut clients = vec![info.client_id.clone()];
         let (issuer, source, checks): (String, Arc<dyn JwksSource>, Vec<Arc<dyn RevocationCheck>>) =
             if info.kind == "local" {
+                clients.extend(
+                    runtime
+                        .pools
+                        .iter()
+                        .filter(|pool| pool.kind == *kind)
+                        .filter_map(|pool| pool.client_id.clone()),
+                );
                 (
                     runtime.engine.issuer(&info.pool_id),
                     Arc::new(EngineJwks { engine: runtime.engine.clone(), pool_id: info.pool_id.clone() }),
@@ -128,7 +185,7 @@ pub fn build(
                 )
             };
         let verifier = Verifier::builder(source)
-            .audience(Audience::access(issuer, [info.client_id.clone()]))
+            .audience(Audience::access(issuer, clients))
             .revocation(Arc::new(AnyRevocation(checks)))
             .clock(options.clock.clone())
             .build()

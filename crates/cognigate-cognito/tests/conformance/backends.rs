@@ -21,8 +21,8 @@ use cognigate_store::SqlStore;
 
 /// Where a backend's one-time codes come from.
 enum Codes {
-    /// The engine's outbox, read through its store.
-    Outbox(Arc<dyn Store>),
+    /// The engine's outbox (sealed at rest, opened by the engine).
+    Outbox(Arc<Engine>),
     /// moto sends nothing and accepts any code; scenarios that depend on codes being checked are deviations.
     AnyAccepted,
 }
@@ -39,8 +39,8 @@ impl Backend {
     pub async fn code_for(&self, email: &str) -> String {
         match &self.codes {
             Codes::AnyAccepted => "123456".to_owned(),
-            Codes::Outbox(store) => {
-                let messages = store.list_outbox(Some(email), 1).await.unwrap();
+            Codes::Outbox(engine) => {
+                let messages = engine.outbox(Some(email), 1).await.unwrap();
                 let body = &messages.first().unwrap_or_else(|| panic!("no message to {email}")).body;
                 // The last 6-digit number: a pool's name may hold digits too.
                 body.split(|c: char| !c.is_ascii_digit())
@@ -53,7 +53,7 @@ impl Backend {
 
     pub async fn local() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (engine, store) = engine(&dir, "http://127.0.0.1:9").await;
+        let engine = engine(&dir, "http://127.0.0.1:9").await;
         let mut pool = NewPool::with_defaults("conformance");
         pool.password_policy.minimum_length = 10;
         pool.password_policy.require_symbols = false;
@@ -63,11 +63,11 @@ impl Backend {
         let mut client = NewClient::with_defaults("web");
         client.explicit_auth_flows.push("ALLOW_ADMIN_USER_PASSWORD_AUTH".to_owned());
         let (client, _) = engine.create_user_pool_client(&pool.id, client).await.unwrap();
-        let provider = LocalProvider::new(engine, &pool.id, &client.id, None);
+        let provider = LocalProvider::new(engine.clone(), &pool.id, &client.id, None);
         Self {
             name: "local",
             provider: Arc::new(provider),
-            codes: Codes::Outbox(store),
+            codes: Codes::Outbox(engine),
             _keep: vec![Box::new(dir)],
         }
     }
@@ -76,7 +76,7 @@ impl Backend {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let (engine, store) = engine(&dir, &url).await;
+        let engine = engine(&dir, &url).await;
         let source = include_str!("../../../../cognigate.toml");
         let environment = cognigate_config::Environment::Dev;
         let config = cognigate_config::load_from_str(source, "cognigate.toml", environment, []).unwrap();
@@ -86,13 +86,16 @@ impl Backend {
             environment,
             authorizer: Arc::new(authorizer),
             readiness: cognigate_http::Readiness::default(),
-            engine: Some(engine),
+            engine: Some(engine.clone()),
             local_pools: Vec::new(),
-            wire_access: cognigate_engine::wire::WireAccess {
-                admin_access_keys: Vec::new(),
+            wire_access: Arc::new(cognigate_engine::wire::WireAccess {
+                admin_keys: Vec::new(),
                 loopback_admin: true,
-            },
+            }),
+            wire_on_service_port: true,
+            metrics_token: None,
             auth: None,
+            wire_in_flight: Arc::default(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(cognigate_http::serve(listener, state, async move {
@@ -102,7 +105,7 @@ impl Backend {
         Self {
             name: "wire",
             provider,
-            codes: Codes::Outbox(store),
+            codes: Codes::Outbox(engine),
             _keep: vec![Box::new(dir), Box::new(stop)],
         }
     }
@@ -160,7 +163,7 @@ fn moto_binary() -> Option<PathBuf> {
     venv.exists().then_some(venv)
 }
 
-async fn engine(dir: &tempfile::TempDir, public_url: &str) -> (Arc<Engine>, Arc<dyn Store>) {
+async fn engine(dir: &tempfile::TempDir, public_url: &str) -> Arc<Engine> {
     let path = dir.path().join("engine.db");
     let store: Arc<dyn Store> =
         Arc::new(SqlStore::open(&format!("sqlite://{}", path.display())).await.unwrap());
@@ -178,7 +181,7 @@ async fn engine(dir: &tempfile::TempDir, public_url: &str) -> (Arc<Engine>, Arc<
         region: "local".to_owned(),
         session_ttl_secs: 180,
     });
-    (Arc::new(engine), store)
+    Arc::new(engine)
 }
 
 /// Creates the suite's pool and client through the AWS SDK, the way a team provisions a pool, and answers

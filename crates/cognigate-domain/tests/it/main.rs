@@ -72,3 +72,67 @@ fn staff_claims_come_from_admin_written_attributes_then_groups() {
         identity_claims(&model, PoolKind::Customer, &attrs(&[("custom:base_type", "super_admin")]), &[]);
     assert_eq!(customer_as_staff.role, None, "a staff role name means nothing in the customer pool");
 }
+
+/// F3 of the 2026-12-07 audit: a dealer waiting for approval carried dealer permissions in its tokens.
+#[test]
+fn tokens_carry_permissions_only_while_the_onboarding_state_puts_them_in_force() {
+    use cognigate_domain::claims::{NotInForce, TokenIdentity, token_claims};
+    use cognigate_domain::onboarding::OnboardingState;
+    let model = model();
+    let dealer = |state: Option<&str>| {
+        let mut pairs = vec![("custom:base_type", "dealer")];
+        if let Some(state) = state {
+            pairs.push(("custom:onboarding", state));
+        }
+        token_claims(&model, PoolKind::Customer, &attrs(&pairs), &[])
+    };
+    for state in OnboardingState::ALL {
+        let claims = dealer(Some(state.as_str()));
+        assert_eq!(claims["onboarding"], state.as_str());
+        let permissions = claims["permissions"].as_array().unwrap();
+        let identity = TokenIdentity::from_claims(&model, PoolKind::Customer, "sub-1", &claims, &[]);
+        if state.permissions_in_force() {
+            assert_eq!(claims["role"], "dealer", "{state}");
+            assert!(permissions.iter().any(|p| p == "dealer_bulk_listing"), "{state}");
+            assert_eq!(identity.unwrap().role, "dealer");
+        } else {
+            assert!(permissions.is_empty(), "{state}: {claims:?}");
+            assert!(claims.get("role").is_none() && claims.get("tier").is_none(), "{state}: {claims:?}");
+            assert_eq!(identity, Err(NotInForce::Onboarding(Some(state))));
+        }
+    }
+    // No recorded state (an account cognigate never saw): nothing, whatever the attributes and groups say.
+    let unknown = dealer(None);
+    assert!(unknown.get("onboarding").is_none() && unknown["permissions"].as_array().unwrap().is_empty());
+    let from_groups = token_claims(&model, PoolKind::Staff, &BTreeMap::new(), &["admin".into()]);
+    assert!(from_groups["permissions"].as_array().unwrap().is_empty());
+    assert_eq!(
+        TokenIdentity::from_claims(&model, PoolKind::Staff, "s", &from_groups, &["admin".into()]),
+        Err(NotInForce::Onboarding(None))
+    );
+    // A token whose claims were edited to say active but name no known role still grants nothing.
+    let mut forged = serde_json::Map::new();
+    forged.insert("onboarding".into(), "active".into());
+    forged.insert("role".into(), "root".into());
+    assert_eq!(
+        TokenIdentity::from_claims(&model, PoolKind::Staff, "s", &forged, &[]),
+        Err(NotInForce::NoKnownRole)
+    );
+}
+
+/// A requested tier is not a granted one: premium waits for billing (`custom:tier` is written only then),
+/// and the base type's permissions hold meanwhile.
+#[test]
+fn a_tier_waiting_for_billing_is_not_in_the_token() {
+    use cognigate_domain::claims::token_claims;
+    let model = model();
+    let waiting = token_claims(
+        &model,
+        PoolKind::Customer,
+        &attrs(&[("custom:base_type", "individual"), ("custom:onboarding", "pending_subscription")]),
+        &[],
+    );
+    let permissions = waiting["permissions"].as_array().unwrap();
+    assert!(permissions.iter().any(|p| p == "listing_create"));
+    assert!(!permissions.iter().any(|p| p == "premium_analytics") && waiting.get("tier").is_none());
+}

@@ -8,7 +8,9 @@ use totp_rs::{Builder, Totp};
 
 use crate::api::{AuthResponse, AuthenticationResult};
 use crate::codes::{hash_opaque, new_opaque};
+use crate::engine::Guard;
 use crate::model::*;
+use crate::ops::users::{Writer, lookup_name};
 use crate::password::check_policy;
 use crate::{Engine, EngineError};
 
@@ -28,6 +30,13 @@ pub struct MfaPreference {
 enum ClientProof<'a> {
     SecretHash(Option<&'a str>),
     Secret(Option<&'a str>),
+}
+
+/// An MFA set-up call's user, its MFA_SETUP session (when it came with one), and whose lockout applies.
+struct MfaSetup {
+    user: User,
+    session: Option<ChallengeSession>,
+    guard: Guard,
 }
 
 /// Where authentication was asked from: the client-side API (InitiateAuth) or the admin API.
@@ -109,7 +118,7 @@ impl Engine {
                 flow.trim_start_matches("ALLOW_")
             )));
         }
-        let found = self.parts.store.find_user(&pool.id, username).await?;
+        let found = self.parts.store.find_user(&pool.id, &lookup_name(&pool, username)).await?;
         let Some(user) = found else {
             // Same work as for a real user: one password hash.
             self.parts.hasher.verify(password, None).await?;
@@ -119,7 +128,8 @@ impl Engine {
                 EngineError::UserNotFound
             });
         };
-        let failures = match self.ensure_not_locked(&pool, &user.sub).await {
+        let guard = Guard::of(&client);
+        let failures = match self.ensure_not_locked(&pool, &user.sub, guard).await {
             Ok(record) => record,
             Err(locked) => {
                 self.parts.hasher.verify(password, None).await?;
@@ -136,7 +146,7 @@ impl Engine {
             });
         }
         if !matches {
-            self.record_failure(&pool, &user.sub).await?;
+            self.record_failure(&pool, &user.sub, guard).await?;
             return Err(EngineError::bad_credentials());
         }
         match user.status {
@@ -221,6 +231,9 @@ impl Engine {
                 code_hash: crate::codes::hash_code(&pool.id, &user.sub, CodePurpose::SmsMfa.as_str(), &code),
                 expires_ms: self.now() + self.parts.session_ttl_secs * 1000,
                 attempts: 0,
+                window_started_ms: self.now(),
+                sent_in_window: 1,
+                failures_in_window: 0,
             })
             .await?;
         let body = format!("Your {} sign-in code is {code}", pool.name);
@@ -299,7 +312,8 @@ impl Engine {
         if !user.enabled {
             return Err(EngineError::NotAuthorized("User is disabled.".to_owned()));
         }
-        self.ensure_not_locked(&pool, &user.sub).await?;
+        let guard = Guard::of(&client);
+        self.ensure_not_locked(&pool, &user.sub, guard).await?;
         match challenge_name {
             "NEW_PASSWORD_REQUIRED" => {
                 let password = responses.get("NEW_PASSWORD").ok_or_else(|| {
@@ -320,7 +334,8 @@ impl Engine {
             }
             "SMS_MFA" => {
                 let code = responses.get("SMS_MFA_CODE").map(String::as_str).unwrap_or_default();
-                if let Err(error) = self.check_code(&pool, &user, CodePurpose::SmsMfa, code).await {
+                if let Err(error) = self.check_code(&pool, &user.sub, CodePurpose::SmsMfa, code, guard).await
+                {
                     if matches!(error, EngineError::CodeMismatch) {
                         self.parts.store.put_session(&taken).await?;
                     }
@@ -330,7 +345,7 @@ impl Engine {
             }
             "SOFTWARE_TOKEN_MFA" => {
                 let code = responses.get("SOFTWARE_TOKEN_MFA_CODE").map(String::as_str).unwrap_or_default();
-                if let Err(error) = self.check_totp(&pool, &mut user, code).await {
+                if let Err(error) = self.check_totp(&pool, &mut user, code, guard).await {
                     // A wrong code may be retried within the session's life; lockout counts it.
                     if matches!(error, EngineError::CodeMismatch) {
                         self.parts.store.put_session(&taken).await?;
@@ -366,14 +381,33 @@ impl Engine {
         self.respond_to_auth_challenge(client_id, challenge_name, session, responses).await
     }
 
-    /// Checks a TOTP code: RFC 6238, ±1 step, never the same step twice; failures count toward lockout.
-    async fn check_totp(&self, pool: &UserPool, user: &mut User, code: &str) -> Result<(), EngineError> {
+    /// Checks a code from the authenticator in force: RFC 6238, ±1 step, never the same step twice;
+    /// failures count toward lockout.
+    async fn check_totp(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        code: &str,
+        guard: Guard,
+    ) -> Result<(), EngineError> {
         let sealed = user.mfa.totp_secret_sealed.clone().ok_or_else(|| {
             EngineError::SoftwareTokenMfaNotFound(
                 "Software Token MFA has not been enabled by the user.".to_owned(),
             )
         })?;
-        let secret = self.parts.sealer.open(TOTP_PURPOSE, &sealed)?;
+        self.check_totp_secret(pool, user, &sealed, code, guard).await
+    }
+
+    /// Checks a code against one sealed secret (the one in force, or the one waiting for verification).
+    async fn check_totp_secret(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        sealed: &[u8],
+        code: &str,
+        guard: Guard,
+    ) -> Result<(), EngineError> {
+        let secret = self.parts.sealer.open(TOTP_PURPOSE, sealed)?;
         let now = u64::try_from(self.parts.clock.now_secs()).unwrap_or(0);
         let step = totp(&secret, 6)?.check(code.trim(), now);
         match step {
@@ -385,7 +419,7 @@ impl Engine {
                 Ok(())
             }
             _ => {
-                self.record_failure(pool, &user.sub).await?;
+                self.record_failure(pool, &user.sub, guard).await?;
                 Err(EngineError::CodeMismatch)
             }
         }
@@ -569,37 +603,56 @@ impl Engine {
     }
 
     /// AssociateSoftwareToken: a new TOTP secret for the user (by access token, or by an MFA_SETUP session,
-    /// which is then handed back renewed). The secret is stored sealed and is not active until verified.
+    /// which is then handed back renewed). The secret waits, sealed, for VerifySoftwareToken: the
+    /// authenticator in force, if any, keeps working until a code from the new one is verified.
     pub async fn associate_software_token(
         &self,
         access_token: Option<&str>,
         session: Option<&str>,
     ) -> Result<(String, Option<String>), EngineError> {
-        let (mut user, taken) = self.user_for_mfa_setup(access_token, session).await?;
+        let MfaSetup { mut user, session: taken, .. } =
+            self.user_for_mfa_setup(access_token, session).await?;
         let next_session = match taken {
             Some(taken) => Some(self.renew_session(taken).await?),
             None => None,
         };
         let mut secret = [0u8; SECRET_LEN];
         self.parts.entropy.fill(&mut secret);
-        user.mfa.totp_secret_sealed =
+        user.mfa.totp_pending_sealed =
             Some(self.parts.sealer.seal(TOTP_PURPOSE, &secret, self.parts.entropy.as_ref())?);
-        user.mfa.totp_verified = false;
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
         Ok((base32::encode(Alphabet::Rfc4648 { padding: false }, &secret), next_session))
     }
 
-    /// VerifySoftwareToken: confirms the new secret with a code from it, and turns TOTP on.
+    /// VerifySoftwareToken: a code from the waiting secret makes it the authenticator in force, and turns
+    /// TOTP on.
     pub async fn verify_software_token(
         &self,
         access_token: Option<&str>,
         session: Option<&str>,
         code: &str,
     ) -> Result<Option<String>, EngineError> {
-        let (mut user, taken) = self.user_for_mfa_setup(access_token, session).await?;
+        let MfaSetup { mut user, session: taken, guard } =
+            self.user_for_mfa_setup(access_token, session).await?;
         let pool = self.pool(&user.pool_id).await?;
-        if let Err(error) = self.check_totp(&pool, &mut user, code).await {
+        // A secret associated before secrets waited apart (never verified) is still the one to verify.
+        let pending = user
+            .mfa
+            .totp_pending_sealed
+            .clone()
+            .or_else(|| user.mfa.totp_secret_sealed.clone().filter(|_| !user.mfa.totp_verified));
+        let Some(pending) = pending else {
+            if let Some(taken) = taken {
+                self.parts.store.put_session(&taken).await?;
+            }
+            return Err(EngineError::SoftwareTokenMfaNotFound(
+                "No software token is waiting for verification: call AssociateSoftwareToken first."
+                    .to_owned(),
+            ));
+        };
+        self.ensure_not_locked(&pool, &user.sub, guard).await?;
+        if let Err(error) = self.check_totp_secret(&pool, &mut user, &pending, code, guard).await {
             // A mistyped code may be typed again within the session's life: the session goes back as it
             // was (same id, same expiry). Failures still count toward the lockout.
             if let Some(taken) = taken {
@@ -614,23 +667,31 @@ impl Engine {
             Some(taken) => Some(self.renew_session(taken).await?),
             None => None,
         };
+        user.mfa.totp_secret_sealed = Some(pending);
+        user.mfa.totp_pending_sealed = None;
         user.mfa.totp_verified = true;
         user.mfa.totp_enabled = true;
         user.mfa.preferred = Some("SOFTWARE_TOKEN_MFA".to_owned());
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
+        self.parts.triggers.user_changed(&user.pool_id, &user).await;
         Ok(next_session)
     }
 
-    /// The user an MFA set-up call is about, and (for the session form) a fresh MFA_SETUP session.
+    /// The user an MFA set-up call is about, the guard of the client it came through, and (for the session
+    /// form) the MFA_SETUP session, taken.
     async fn user_for_mfa_setup(
         &self,
         access_token: Option<&str>,
         session: Option<&str>,
-    ) -> Result<(User, Option<ChallengeSession>), EngineError> {
+    ) -> Result<MfaSetup, EngineError> {
         if let Some(token) = access_token {
-            let (user, _) = self.user_from_access_token(token).await?;
-            return Ok((user, None));
+            let (user, verified) = self.user_from_access_token(token).await?;
+            let guard = match self.cached_client(verified.client_id()).await? {
+                Some(client) => Guard::of(&client),
+                None => Guard::Engine,
+            };
+            return Ok(MfaSetup { user, session: None, guard });
         }
         let session = session
             .ok_or_else(|| EngineError::InvalidParameter("AccessToken or Session is required".to_owned()))?;
@@ -641,7 +702,11 @@ impl Engine {
             return Err(expired());
         }
         let user = self.parts.store.get_user(&taken.pool_id, &taken.sub).await?.ok_or_else(expired)?;
-        Ok((user, Some(taken)))
+        let guard = match self.cached_client(&taken.client_id).await? {
+            Some(client) => Guard::of(&client),
+            None => Guard::Engine,
+        };
+        Ok(MfaSetup { user, session: Some(taken), guard })
     }
 
     /// Puts a taken MFA_SETUP session back under a new opaque id (each step answers a fresh session).
@@ -660,9 +725,12 @@ impl Engine {
         sms: Option<MfaPreference>,
     ) -> Result<(), EngineError> {
         let (user, _) = self.user_from_access_token(access_token).await?;
-        self.apply_mfa_preference(user, totp, sms).await
+        self.apply_mfa_preference(user, totp, sms, Writer::User).await
     }
 
+    /// AdminSetUserMFAPreference. An administrator may turn the last factor off even while the pool
+    /// requires MFA: that is how an account whose authenticator is lost enrols a new one (MFA_SETUP) at its
+    /// next sign-in, instead of being deleted and invited again.
     pub async fn admin_set_user_mfa_preference(
         &self,
         pool_id: &str,
@@ -672,7 +740,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let pool = self.pool(pool_id).await?;
         let user = self.user_by_name(&pool, username).await?;
-        self.apply_mfa_preference(user, totp, sms).await
+        self.apply_mfa_preference(user, totp, sms, Writer::Admin).await
     }
 
     async fn apply_mfa_preference(
@@ -680,6 +748,7 @@ impl Engine {
         mut user: User,
         totp: Option<MfaPreference>,
         sms: Option<MfaPreference>,
+        writer: Writer,
     ) -> Result<(), EngineError> {
         let pool = self.pool(&user.pool_id).await?;
         if let Some(setting) = totp {
@@ -705,7 +774,11 @@ impl Engine {
             }
             user.mfa.sms_enabled = setting.enabled;
         }
-        if pool.mfa == MfaConfiguration::On && !user.mfa.totp_enabled && !user.mfa.sms_enabled {
+        if pool.mfa == MfaConfiguration::On
+            && !user.mfa.totp_enabled
+            && !user.mfa.sms_enabled
+            && writer == Writer::User
+        {
             return Err(EngineError::InvalidParameter(
                 "MFA is required by the user pool and cannot be disabled".to_owned(),
             ));
@@ -723,6 +796,7 @@ impl Engine {
         };
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
+        self.parts.triggers.user_changed(&user.pool_id, &user).await;
         Ok(())
     }
 }

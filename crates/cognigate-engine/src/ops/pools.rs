@@ -123,6 +123,8 @@ pub struct NewClient {
     pub write_attributes: Vec<String>,
     pub refresh_token_rotation: bool,
     pub rotation_grace_secs: i64,
+    /// cognigate's own client of a configured pool (see [`AppClient::front_door`]); never set over the wire.
+    pub front_door: bool,
 }
 
 impl NewClient {
@@ -169,6 +171,7 @@ impl NewClient {
             write_attributes: Vec::new(),
             refresh_token_rotation: false,
             rotation_grace_secs: 0,
+            front_door: false,
         }
     }
 }
@@ -249,6 +252,13 @@ impl Engine {
             write_attributes: new.write_attributes,
             refresh_token_rotation: new.refresh_token_rotation,
             rotation_grace_secs: new.rotation_grace_secs,
+            front_door: new.front_door,
+            // A client that must have a secret gets one (kept if it has it); one that must not loses it.
+            secret_sealed: match (new.generate_secret, &existing.secret_sealed) {
+                (true, Some(sealed)) => Some(sealed.clone()),
+                (true, None) => Some(self.seal_client_secret(&random_text(self, ALPHANUMERIC, 51))?),
+                (false, _) => None,
+            },
             updated_ms: self.now(),
             ..existing.clone()
         };
@@ -308,6 +318,7 @@ impl Engine {
             enable_token_revocation: true,
             refresh_token_rotation: new.refresh_token_rotation,
             rotation_grace_secs: new.rotation_grace_secs,
+            front_door: new.front_door,
             created_ms: now,
             updated_ms: now,
         };

@@ -4,9 +4,14 @@
 use std::collections::BTreeMap;
 
 use cognigate_config::{RESERVED_CUSTOM_ATTRIBUTES, STANDARD_ATTRIBUTES};
+use cognigate_domain::email::normalize_email;
 
 use crate::api::{Attribute, CodeDeliveryDetails, SignUpRequest, SignUpResponse, UserDescription};
-use crate::codes::{MAX_CODE_ATTEMPTS, RESET_CODE_TTL_SECS, SIGN_UP_CODE_TTL_SECS, hash_code, new_code};
+use crate::codes::{
+    CODES_PER_WINDOW, FAILURES_PER_WINDOW, MAX_CODE_ATTEMPTS, RESET_CODE_TTL_SECS, SIGN_UP_CODE_TTL_SECS,
+    THROTTLE_WINDOW_MS, hash_code, new_code, phantom_sub,
+};
+use crate::engine::Guard;
 use crate::model::*;
 use crate::password::check_policy;
 use crate::{Engine, EngineError};
@@ -50,6 +55,39 @@ fn delivery(email: &str) -> CodeDeliveryDetails {
     }
 }
 
+/// Who a code is about: a user, or a phantom standing for a name nobody has (see
+/// [`crate::codes::phantom_sub`]) or a user with nowhere to send a code.
+enum CodeSubject {
+    User(Box<User>),
+    Phantom { sub: String, name: String },
+}
+
+impl CodeSubject {
+    fn sub(&self) -> &str {
+        match self {
+            Self::User(user) => &user.sub,
+            Self::Phantom { sub, .. } => sub,
+        }
+    }
+
+    /// Where the code goes: the user's email; a phantom's goes nowhere.
+    fn email(&self) -> Option<&str> {
+        match self {
+            Self::User(user) => user.attribute("email"),
+            Self::Phantom { .. } => None,
+        }
+    }
+
+    /// What the answer's masked destination is made from when nothing is sent.
+    fn shown_as(&self) -> &str {
+        match self {
+            Self::User(user) => user.attribute("email").unwrap_or("user@example.com"),
+            Self::Phantom { name, .. } if is_email(name) => name,
+            Self::Phantom { .. } => "user@example.com",
+        }
+    }
+}
+
 /// A code to send: what it is for, how long it lives, and the message around it.
 struct CodeMessage<'a> {
     purpose: CodePurpose,
@@ -60,15 +98,24 @@ struct CodeMessage<'a> {
 }
 
 fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        && text.len() <= 254
+    normalize_email(text).is_ok()
+}
+
+/// An email address in the one form the pools keep (see `cognigate_domain::email`), or Cognito's error
+/// with the reason.
+fn email_address(text: &str, what: &str) -> Result<String, EngineError> {
+    normalize_email(text).map_err(|error| EngineError::InvalidParameter(format!("{what}: {error}")))
+}
+
+/// The name to look a user up by: in email-username pools, the address in its normal form (so every way
+/// of writing one address finds the one account); otherwise as given.
+pub(crate) fn lookup_name(pool: &UserPool, name: &str) -> String {
+    if uses_email_username(pool)
+        && let Ok(email) = normalize_email(name)
+    {
+        return email;
+    }
+    name.to_owned()
 }
 
 fn seconds(ms: i64) -> f64 {
@@ -123,8 +170,8 @@ impl Engine {
                     "Attributes did not conform to the schema: {name} is not a known attribute"
                 )));
             }
-            if name == "email" && !is_email(value) {
-                return Err(EngineError::InvalidParameter("Invalid email address format.".to_owned()));
+            if name == "email" {
+                email_address(value, "Invalid email address format")?;
             }
         }
         Ok(())
@@ -133,7 +180,7 @@ impl Engine {
     /// Finds a user by username (case-insensitively), or fails as Cognito does.
     /// A user by sign-in name (the email in email-username pools), or by the generated username (the sub).
     pub(crate) async fn user_by_name(&self, pool: &UserPool, username: &str) -> Result<User, EngineError> {
-        if let Some(user) = self.parts.store.find_user(&pool.id, username).await? {
+        if let Some(user) = self.parts.store.find_user(&pool.id, &lookup_name(pool, username)).await? {
             return Ok(user);
         }
         if uses_email_username(pool)
@@ -152,14 +199,12 @@ impl Engine {
         if pool.admin_create_only {
             return Err(EngineError::NotAuthorized("SignUp is not permitted for this user pool".to_owned()));
         }
-        let username = request.username.trim().to_owned();
+        let mut username = request.username.trim().to_owned();
         let mut attributes = crate::api::attributes_to_map(&request.user_attributes);
-        if pool.username_attributes.iter().any(|a| a == "email") {
-            if !is_email(&username) {
-                return Err(EngineError::InvalidParameter("Username should be an email.".to_owned()));
-            }
+        if uses_email_username(&pool) {
+            username = email_address(&username, "Username should be an email")?;
             match attributes.get("email") {
-                Some(email) if email.to_lowercase() != username.to_lowercase() => {
+                Some(email) if normalize_email(email).as_deref() != Ok(username.as_str()) => {
                     return Err(EngineError::InvalidParameter(
                         "The email attribute must be the username".to_owned(),
                     ));
@@ -173,11 +218,13 @@ impl Engine {
         }
         self.validate_attributes(&pool, &attributes, Writer::User)?;
         check_policy(&pool.password_policy, &request.password)?;
+        // Hashed before looking the name up, so a taken name costs what a new one does: the time of the
+        // answer does not say whether the account exists.
+        let hash = self.parts.hasher.hash(&request.password, self.parts.entropy.as_ref()).await?;
         if self.parts.store.find_user(&pool.id, &username).await?.is_some() {
             return Err(EngineError::UsernameExists("User already exists".to_owned()));
         }
         let auto_confirm = self.parts.triggers.pre_sign_up(&pool.id, &username, &attributes).await?;
-        let hash = self.parts.hasher.hash(&request.password, self.parts.entropy.as_ref()).await?;
         attributes
             .insert("email_verified".to_owned(), if auto_confirm { "true" } else { "false" }.to_owned());
         let now = self.now();
@@ -209,48 +256,61 @@ impl Engine {
             self.parts.triggers.post_confirmation(&pool.id, &user).await?;
             None
         } else {
-            Some(self.send_sign_up_code(&pool, &user).await?)
+            Some(self.send_sign_up_code(&pool, &CodeSubject::User(Box::new(user.clone()))).await?)
         };
         Ok(SignUpResponse { user_confirmed: auto_confirm, user_sub: user.sub, code_delivery_details })
     }
 
+    /// Sends a code to `subject` (stored hashed), within Cognito's throttle: LimitExceeded once the hour's
+    /// codes are spent. A phantom's code is stored and counted the same way, and sent nowhere.
     async fn send_code(
         &self,
         pool: &UserPool,
-        user: &User,
+        subject: &CodeSubject,
         message: CodeMessage<'_>,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let CodeMessage { purpose, ttl_secs, kind, subject, text } = message;
-        let email = user
-            .attribute("email")
-            .ok_or_else(|| {
-                EngineError::InvalidParameter("The user has no email address to send a code to".to_owned())
-            })?
-            .to_owned();
+        let CodeMessage { purpose, ttl_secs, kind, subject: title, text } = message;
+        let now = self.now();
+        let previous = self.parts.store.get_code(&pool.id, subject.sub(), purpose).await?;
+        let (window_started_ms, sent, failures) = match previous {
+            Some(previous) if now - previous.window_started_ms < THROTTLE_WINDOW_MS => {
+                (previous.window_started_ms, previous.sent_in_window, previous.failures_in_window)
+            }
+            _ => (now, 0, 0),
+        };
+        if sent >= CODES_PER_WINDOW {
+            return Err(EngineError::LimitExceeded);
+        }
         let code = new_code(self.parts.entropy.as_ref());
         self.parts
             .store
             .put_code(&CodeRecord {
                 pool_id: pool.id.clone(),
-                sub: user.sub.clone(),
+                sub: subject.sub().to_owned(),
                 purpose,
-                code_hash: hash_code(&pool.id, &user.sub, purpose.as_str(), &code),
-                expires_ms: self.now() + ttl_secs * 1000,
+                code_hash: hash_code(&pool.id, subject.sub(), purpose.as_str(), &code),
+                expires_ms: now + ttl_secs * 1000,
                 attempts: 0,
+                window_started_ms,
+                sent_in_window: sent + 1,
+                failures_in_window: failures,
             })
             .await?;
+        let Some(email) = subject.email() else {
+            return Ok(delivery(subject.shown_as()));
+        };
         let body = format!(
             "{text}\n\n    {code}\n\nThe code expires in {} minutes. If you did not ask for it, ignore this message.\n",
             ttl_secs / 60
         );
-        self.send(&pool.id, &email, kind, &subject, body).await?;
-        Ok(delivery(&email))
+        self.send(&pool.id, email, kind, &title, body).await?;
+        Ok(delivery(email))
     }
 
     async fn send_sign_up_code(
         &self,
         pool: &UserPool,
-        user: &User,
+        subject: &CodeSubject,
     ) -> Result<CodeDeliveryDetails, EngineError> {
         let message = CodeMessage {
             purpose: CodePurpose::SignUp,
@@ -259,40 +319,52 @@ impl Engine {
             subject: format!("Your {} verification code", pool.name),
             text: "Welcome! Confirm your account with this code:",
         };
-        self.send_code(pool, user, message).await
+        self.send_code(pool, subject, message).await
     }
 
-    /// Checks a one-time code: single use, expiring, with limited attempts; only SMS MFA failures also count
-    /// toward the sign-in lockout.
+    /// Checks a one-time code: single use, expiring, with five attempts per code and Cognito's hourly
+    /// throttle across codes; only SMS MFA failures also count toward the sign-in lockout.
     pub(crate) async fn check_code(
         &self,
         pool: &UserPool,
-        user: &User,
+        sub: &str,
         purpose: CodePurpose,
         code: &str,
+        guard: Guard,
     ) -> Result<(), EngineError> {
-        let Some(mut record) = self.parts.store.get_code(&pool.id, &user.sub, purpose).await? else {
+        let Some(mut record) = self.parts.store.get_code(&pool.id, sub, purpose).await? else {
             return Err(EngineError::ExpiredCode);
         };
-        if record.expires_ms <= self.now() {
-            self.parts.store.delete_code(&pool.id, &user.sub, purpose).await?;
+        let now = self.now();
+        let window_open = now - record.window_started_ms < THROTTLE_WINDOW_MS;
+        if window_open && record.failures_in_window >= FAILURES_PER_WINDOW {
+            return Err(EngineError::LimitExceeded);
+        }
+        // An expired or exhausted code stays (it carries the throttle's counts) until a new one replaces
+        // it, so a client that retries on LimitExceeded (boto3 does) keeps getting the same answer.
+        if record.expires_ms <= now {
             return Err(EngineError::ExpiredCode);
         }
-        // An exhausted code stays refused (not deleted) until it expires or a new one is sent, so a client
-        // that retries on LimitExceeded (boto3 does) keeps getting the same answer.
         if record.attempts >= MAX_CODE_ATTEMPTS {
             return Err(EngineError::LimitExceeded);
         }
-        let expected = hash_code(&pool.id, &user.sub, purpose.as_str(), code);
+        let expected = hash_code(&pool.id, sub, purpose.as_str(), code);
         if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), record.code_hash.as_bytes())
             .is_err()
         {
             record.attempts += 1;
+            if window_open {
+                record.failures_in_window += 1;
+            } else {
+                record.window_started_ms = now;
+                record.sent_in_window = 0;
+                record.failures_in_window = 1;
+            }
             // An SMS code is a second factor: its failures count toward the sign-in lockout with the
             // password's. Verification and reset codes do not: anyone can request one for any address, so
-            // counting them would let a stranger lock an owner out. Their own limit is the code's attempts.
+            // counting them would let a stranger lock an owner out. Their limits are the throttle's.
             if purpose == CodePurpose::SmsMfa {
-                self.record_failure(pool, &user.sub).await?;
+                self.record_failure(pool, sub, guard).await?;
             }
             self.parts.store.put_code(&record).await?;
             return Err(if record.attempts >= MAX_CODE_ATTEMPTS {
@@ -301,23 +373,25 @@ impl Engine {
                 EngineError::CodeMismatch
             });
         }
-        self.parts.store.delete_code(&pool.id, &user.sub, purpose).await?;
+        self.parts.store.delete_code(&pool.id, sub, purpose).await?;
         Ok(())
     }
 
-    /// The client, pool and user a code operation is about. `None` for the user means it does not exist and
-    /// the client hides that, so the caller answers as Cognito does for a real user.
+    /// The client, pool and subject a code operation is about: the user, or a phantom when the name is
+    /// unknown and the client hides that (Cognito's PreventUserExistenceErrors).
     async fn code_subject(
         &self,
         client_id: &str,
         secret_hash: Option<&str>,
         username: &str,
-    ) -> Result<(AppClient, UserPool, Option<User>), EngineError> {
+    ) -> Result<(AppClient, UserPool, CodeSubject), EngineError> {
         let (client, pool) = self.client_for(client_id, Some(username), secret_hash).await?;
         match self.user_by_name(&pool, username).await {
-            Ok(user) => Ok((client, pool, Some(user))),
+            Ok(user) => Ok((client, pool, CodeSubject::User(Box::new(user)))),
             Err(EngineError::UserNotFound) if client.prevent_user_existence_errors => {
-                Ok((client, pool, None))
+                let key = User::username_key(username);
+                let sub = phantom_sub(&pool.id, &key);
+                Ok((client, pool, CodeSubject::Phantom { sub, name: username.trim().to_owned() }))
             }
             Err(error) => Err(error),
         }
@@ -330,17 +404,23 @@ impl Engine {
         username: &str,
         code: &str,
     ) -> Result<(), EngineError> {
-        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
-        let user = user.ok_or(EngineError::CodeMismatch)?;
-        self.ensure_not_locked(&pool, &user.sub).await?;
-        if user.status != UserStatus::Unconfirmed {
+        let (_, pool, subject) = self.code_subject(client_id, secret_hash, username).await?;
+        // No lockout here: a code is not a password, and counting its failures toward the sign-in lockout
+        // would let anyone lock an owner out. The code's own throttle limits guessing.
+        if let CodeSubject::User(user) = &subject
+            && user.status != UserStatus::Unconfirmed
+        {
             return Err(EngineError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
         }
-        self.check_code(&pool, &user, CodePurpose::SignUp, code).await?;
-        self.mark_confirmed(&pool, user).await
+        self.check_code(&pool, subject.sub(), CodePurpose::SignUp, code, Guard::Engine).await?;
+        match subject {
+            CodeSubject::User(user) => self.mark_confirmed(&pool, *user).await,
+            // A phantom's code was never sent to anyone; nothing can match it.
+            CodeSubject::Phantom { .. } => Err(EngineError::CodeMismatch),
+        }
     }
 
     async fn mark_confirmed(&self, pool: &UserPool, mut user: User) -> Result<(), EngineError> {
@@ -359,15 +439,14 @@ impl Engine {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
-        let Some(user) = user else {
-            // Cognito answers as if a code went out, so the answer says nothing about existence.
-            return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
-        };
-        if user.status != UserStatus::Unconfirmed {
+        let (_, pool, subject) = self.code_subject(client_id, secret_hash, username).await?;
+        if let CodeSubject::User(user) = &subject
+            && user.status != UserStatus::Unconfirmed
+        {
             return Err(EngineError::InvalidParameter("User is already confirmed.".to_owned()));
         }
-        self.send_sign_up_code(&pool, &user).await
+        // An unknown name gets the same answer, and the same throttle, as if a code went out.
+        self.send_sign_up_code(&pool, &subject).await
     }
 
     pub async fn admin_confirm_sign_up(&self, pool_id: &str, username: &str) -> Result<(), EngineError> {
@@ -413,10 +492,9 @@ impl Engine {
             return Ok(user);
         }
         let mut attributes = crate::api::attributes_to_map(attributes);
-        if pool.username_attributes.iter().any(|a| a == "email") {
-            if !is_email(&username) {
-                return Err(EngineError::InvalidParameter("Username should be an email.".to_owned()));
-            }
+        let mut username = username;
+        if uses_email_username(&pool) {
+            username = email_address(&username, "Username should be an email")?;
             attributes.insert("email".to_owned(), username.clone());
         }
         self.validate_attributes(&pool, &attributes, Writer::Admin)?;
@@ -506,7 +584,10 @@ impl Engine {
 
     pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<(), EngineError> {
         let pool = self.pool(pool_id).await?;
-        let user = self.user_by_name(&pool, username).await?;
+        let mut user = self.user_by_name(&pool, username).await?;
+        // Every login's family is recorded as revoked before the user goes, so the record outlives them:
+        // their tokens stay refused after a restart too.
+        self.revoke_sessions(&mut user).await?;
         self.parts.store.delete_user(&pool.id, &user.sub).await?;
         // Every token the user ever had is dead, this second's included.
         self.note_subject_revoked(&user.sub, self.now().div_euclid(1000) + 1);
@@ -578,14 +659,14 @@ impl Engine {
         }
         user.status = UserStatus::ResetRequired;
         self.revoke_sessions(&mut user).await?;
-        self.send_reset_code(&pool, &user).await?;
+        self.send_reset_code(&pool, &CodeSubject::User(Box::new(user))).await?;
         Ok(())
     }
 
     async fn send_reset_code(
         &self,
         pool: &UserPool,
-        user: &User,
+        subject: &CodeSubject,
     ) -> Result<CodeDeliveryDetails, EngineError> {
         let message = CodeMessage {
             purpose: CodePurpose::ForgotPassword,
@@ -594,7 +675,7 @@ impl Engine {
             subject: format!("Reset your {} password", pool.name),
             text: "Use this code to choose a new password:",
         };
-        self.send_code(pool, user, message).await
+        self.send_code(pool, subject, message).await
     }
 
     pub async fn forgot_password(
@@ -603,20 +684,24 @@ impl Engine {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDeliveryDetails, EngineError> {
-        let (client, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
-        let Some(user) = user else {
-            // Cognito answers as if a code went out, so the answer says nothing about existence.
-            return Ok(delivery(if is_email(username) { username } else { "user@example.com" }));
-        };
-        if user.attribute("email_verified") != Some("true") && user.status != UserStatus::ResetRequired {
-            if client.prevent_user_existence_errors {
-                return Ok(delivery(user.attribute("email").unwrap_or("user@example.com")));
+        let (client, pool, subject) = self.code_subject(client_id, secret_hash, username).await?;
+        let subject = match subject {
+            CodeSubject::User(user)
+                if user.attribute("email_verified") != Some("true")
+                    && user.status != UserStatus::ResetRequired =>
+            {
+                if !client.prevent_user_existence_errors {
+                    return Err(EngineError::InvalidParameter(
+                        "Cannot reset password for the user as there is no registered/verified email"
+                            .to_owned(),
+                    ));
+                }
+                // Nowhere to send a code: answered, and throttled, like a name nobody has.
+                CodeSubject::Phantom { sub: user.sub.clone(), name: username.trim().to_owned() }
             }
-            return Err(EngineError::InvalidParameter(
-                "Cannot reset password for the user as there is no registered/verified email".to_owned(),
-            ));
-        }
-        self.send_reset_code(&pool, &user).await
+            other => other,
+        };
+        self.send_reset_code(&pool, &subject).await
     }
 
     /// Sets a new password with a reset code. The account's sessions end; a disabled account stays disabled
@@ -629,11 +714,16 @@ impl Engine {
         code: &str,
         password: &str,
     ) -> Result<(), EngineError> {
-        let (_, pool, user) = self.code_subject(client_id, secret_hash, username).await?;
-        let mut user = user.ok_or(EngineError::CodeMismatch)?;
-        self.ensure_not_locked(&pool, &user.sub).await?;
+        let (_, pool, subject) = self.code_subject(client_id, secret_hash, username).await?;
+        // The policy is the pool's, the same for every name: judged first, it says nothing about the user.
         check_policy(&pool.password_policy, password)?;
-        self.check_code(&pool, &user, CodePurpose::ForgotPassword, code).await?;
+        // Not refused while locked: the code proves the mailbox, and a reset that works is what lifts a
+        // lockout somebody else caused.
+        self.check_code(&pool, subject.sub(), CodePurpose::ForgotPassword, code, Guard::Engine).await?;
+        let CodeSubject::User(user) = subject else {
+            return Err(EngineError::CodeMismatch);
+        };
+        let mut user = *user;
         user.password_hash = Some(self.parts.hasher.hash(password, self.parts.entropy.as_ref()).await?);
         if matches!(
             user.status,
@@ -654,11 +744,15 @@ impl Engine {
         previous: &str,
         proposed: &str,
     ) -> Result<(), EngineError> {
-        let (mut user, _) = self.user_from_access_token(access_token).await?;
+        let (mut user, verified) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&user.pool_id).await?;
-        self.ensure_not_locked(&pool, &user.sub).await?;
+        let guard = match self.cached_client(verified.client_id()).await? {
+            Some(client) => Guard::of(&client),
+            None => Guard::Engine,
+        };
+        self.ensure_not_locked(&pool, &user.sub, guard).await?;
         if !self.parts.hasher.verify(previous, user.password_hash.as_deref()).await? {
-            self.record_failure(&pool, &user.sub).await?;
+            self.record_failure(&pool, &user.sub, guard).await?;
             return Err(EngineError::bad_credentials());
         }
         check_policy(&pool.password_policy, proposed)?;
@@ -702,7 +796,7 @@ impl Engine {
             .get_client(verified.client_id())
             .await?
             .ok_or_else(|| EngineError::NotAuthorized("Invalid Access Token".to_owned()))?;
-        let changes = crate::api::attributes_to_map(attributes);
+        let changes = normalized(crate::api::attributes_to_map(attributes))?;
         self.validate_attributes(&pool, &changes, Writer::User)?;
         for name in changes.keys() {
             if !client.write_attributes.is_empty() && !client.write_attributes.contains(name) {
@@ -728,9 +822,11 @@ impl Engine {
         user.pending_email.clone_from(&new_email);
         user.updated_ms = self.now();
         self.parts.store.update_user(&user).await?;
+        self.parts.triggers.user_changed(&pool.id, &user).await;
         let Some(email) = new_email else { return Ok(None) };
         let mut addressee = user.clone();
         addressee.attributes.insert("email".to_owned(), email);
+        let addressee = CodeSubject::User(Box::new(addressee));
         let message = CodeMessage {
             purpose: CodePurpose::VerifyEmail,
             ttl_secs: SIGN_UP_CODE_TTL_SECS,
@@ -754,11 +850,10 @@ impl Engine {
             return Err(EngineError::InvalidParameter(format!("{attribute} cannot be verified here")));
         }
         let pool = self.pool(&user.pool_id).await?;
-        self.ensure_not_locked(&pool, &user.sub).await?;
         let Some(email) = user.pending_email.clone() else {
             return Err(EngineError::ExpiredCode);
         };
-        self.check_code(&pool, &user, CodePurpose::VerifyEmail, code).await?;
+        self.check_code(&pool, &user.sub, CodePurpose::VerifyEmail, code, Guard::Engine).await?;
         if uses_email_username(&pool) {
             user.sign_in_alias = Some(email.clone());
         }
@@ -771,7 +866,9 @@ impl Engine {
                 EngineError::AliasExists("An account with the given email already exists.".to_owned())
             }
             other => other.into(),
-        })
+        })?;
+        self.parts.triggers.user_changed(&pool.id, &user).await;
+        Ok(())
     }
 
     /// AdminUpdateUserAttributes: any attribute, including the ones cognigate manages and the email (which
@@ -784,7 +881,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let pool = self.pool(pool_id).await?;
         let mut user = self.user_by_name(&pool, username).await?;
-        let changes = crate::api::attributes_to_map(attributes);
+        let changes = normalized(crate::api::attributes_to_map(attributes))?;
         self.validate_attributes(&pool, &changes, Writer::Admin)?;
         if let Some(email) = changes.get("email")
             && Some(email.as_str()) != user.attribute("email")
@@ -835,6 +932,14 @@ impl Engine {
         let page = self.parts.store.list_users(pool_id, filter.as_ref(), limit, pagination_token).await?;
         Ok((page.users.iter().map(describe).collect(), page.next))
     }
+}
+
+/// Attribute changes with the email, if any, in its normal form.
+fn normalized(mut changes: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, EngineError> {
+    if let Some(email) = changes.get_mut("email") {
+        *email = email_address(email, "Invalid email address format")?;
+    }
+    Ok(changes)
 }
 
 /// Parses `attribute = "value"` or `attribute ^= "value"`.

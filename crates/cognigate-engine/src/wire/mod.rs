@@ -11,15 +11,20 @@
 //! mistyped member an `InvalidParameterException`, an operation we do not know an
 //! `UnknownOperationException`.
 //!
-//! Who may call what: the client-side operations (SignUp, InitiateAuth, GetUser, ...) are open, as on AWS,
-//! where they need no IAM credentials. The administrative ones (Admin*, pools, clients, groups, ListUsers)
-//! need IAM on AWS; here, in dev, they are open to callers on the loopback interface, or — when
-//! `engine.wire.admin_access_keys` is set — only to requests whose SigV4 `Credential` names one of those access
-//! key ids. Outside dev the loopback rule does not apply (a reverse proxy on the same host would make every
-//! caller look local): only the listed keys may administer, and with none listed nobody may. The signature itself is not verified (the engine knows no secret keys), so this is a guard
-//! against mistakes and strangers on the network, not a substitute for network isolation.
+//! Who may call what:
+//! - The client-side operations (SignUp, InitiateAuth, GetUser, ...) need no credentials, as on AWS, with
+//!   one exception: cognigate's own app clients (front-door clients) are never served here. Their users go
+//!   through the auth API, which applies rate limits, lockout per account and address, onboarding and the
+//!   audit log; a request naming such a client, carrying one of its tokens or one of its challenge
+//!   sessions is refused, so the wire cannot be used to walk around the service.
+//! - The administrative ones (Admin*, pools, clients, groups, ListUsers) need IAM on AWS; here, a request
+//!   signed with AWS Signature Version 4 by one of the configured access keys ([`sigv4`]: the signature
+//!   is verified, the key id alone authorizes nothing). In dev with no keys configured, a loopback caller
+//!   that names a loopback host (`localhost`, `127.0.0.1`, `[::1]`) may administer: the host check keeps
+//!   a DNS-rebinding web page, whose requests name its own domain, out.
 
 mod shapes;
+pub mod sigv4;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -28,6 +33,7 @@ use crate::api::SignUpRequest;
 use crate::ops::{MessageAction, NewPool};
 use crate::{Engine, EngineError};
 use shapes::*;
+pub use sigv4::{AccessKey, SignedRequest};
 
 /// The `X-Amz-Target` prefix of every Cognito user-pool operation.
 pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -35,45 +41,76 @@ pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 /// The content type of requests and answers.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// Who is calling, as far as the wire can tell.
-#[derive(Debug, Clone, Default)]
-pub struct Caller {
-    /// Whether the request came over the loopback interface.
+/// The service name SigV4 signatures are scoped to.
+pub const SIGNING_SERVICE: &str = "cognito-idp";
+
+/// How far a signature's `X-Amz-Date` may be from our clock, either way (AWS's window).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+
+/// Who is calling, as far as the wire can tell: where the request came from, and the request as signed.
+#[derive(Debug)]
+pub struct Caller<'a> {
+    /// Whether the request came over the loopback interface (from the socket, never from a header).
     pub loopback: bool,
-    /// The access key id from the SigV4 `Authorization` header, if any.
-    pub access_key: Option<String>,
+    /// Whether the `Host` header names this machine by a loopback name or address.
+    pub host_is_loopback: bool,
+    /// Method, path, query, headers and body, for signature verification.
+    pub request: SignedRequest<'a>,
 }
 
-impl Caller {
-    /// Reads the access key id out of a SigV4 `Authorization` header
-    /// (`AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/cognito-idp/aws4_request, ...`).
-    pub fn access_key_from_authorization(header: &str) -> Option<String> {
-        let credential =
-            header.split(['\u{20}', ',']).find_map(|part| part.trim().strip_prefix("Credential="))?;
-        let key = credential.split('/').next()?.trim();
-        (!key.is_empty() && key.len() <= 128).then(|| key.to_owned())
-    }
+/// Whether a `Host` header value names this machine: `localhost`, `127.0.0.1` (any 127/8 address) or
+/// `[::1]`, with or without a port.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or("", |(inside, _)| inside)
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(name, _)| name)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
 /// Who may call the administrative operations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct WireAccess {
-    /// When non-empty, administrative operations need one of these access key ids; otherwise they are open
-    /// to loopback callers only, and only when `loopback_admin` is set.
-    pub admin_access_keys: Vec<String>,
-    /// Whether loopback callers may administer without a listed key (dev only).
+    /// Keys whose SigV4 signature authorizes administrative operations.
+    pub admin_keys: Vec<AccessKey>,
+    /// Whether loopback callers naming a loopback host may administer without a signature (dev, and only
+    /// when no key is configured).
     pub loopback_admin: bool,
 }
 
 impl WireAccess {
-    fn allows_admin(&self, caller: &Caller) -> bool {
-        if self.admin_access_keys.is_empty() {
-            return self.loopback_admin && caller.loopback;
+    /// Whether `caller` may administer, or the AWS error type and message that say why not.
+    fn admin_check(&self, caller: &Caller<'_>, now_secs: i64) -> Result<(), (&'static str, String)> {
+        if !self.admin_keys.is_empty() {
+            return sigv4::verify(
+                &caller.request,
+                &self.admin_keys,
+                SIGNING_SERVICE,
+                now_secs,
+                MAX_CLOCK_SKEW_SECS,
+            )
+            .map(|_| ())
+            .map_err(|error| (error.aws_type(), error.to_string()));
         }
-        caller
-            .access_key
-            .as_ref()
-            .is_some_and(|key| self.admin_access_keys.iter().any(|allowed| allowed == key))
+        if self.loopback_admin && caller.loopback && caller.host_is_loopback {
+            return Ok(());
+        }
+        Err((
+            "NotAuthorizedException",
+            if self.loopback_admin {
+                "Administrative operations are open to loopback callers that name a loopback host \
+                 (localhost, 127.0.0.1, [::1]), or need a request signed with a key of engine.wire.admin_access_keys"
+                    .to_owned()
+            } else {
+                "Administrative operations need a request signed (SigV4) with a key of engine.wire.admin_access_keys"
+                    .to_owned()
+            },
+        ))
     }
 }
 
@@ -184,7 +221,7 @@ const NOT_OFFERED: [&str; 12] = [
 pub async fn dispatch(
     engine: &Engine,
     access: &WireAccess,
-    caller: &Caller,
+    caller: &Caller<'_>,
     target: Option<&str>,
     body: &[u8],
 ) -> WireResponse {
@@ -195,24 +232,66 @@ pub async fn dispatch(
             "Missing or unknown X-Amz-Target; expected AWSCognitoIdentityProviderService.<Operation>",
         );
     };
-    if is_admin(operation) && !access.allows_admin(caller) {
-        return WireResponse::error(
-            400,
-            "NotAuthorizedException",
-            "Administrative operations need a configured access key (engine.wire.admin_access_keys), or a loopback caller in dev",
-        );
+    if is_admin(operation)
+        && let Err((error_type, message)) = access.admin_check(caller, engine.now().div_euclid(1000))
+    {
+        return WireResponse::error(400, error_type, &message);
+    }
+    match front_door_check(engine, body).await {
+        Ok(()) => {}
+        Err(WireError::Protocol(error_type, message)) => {
+            return WireResponse::error(400, error_type, &message);
+        }
+        Err(WireError::Engine(error)) => return engine_error(operation, &error),
     }
     match call(engine, operation, body).await {
         Ok(value) => WireResponse::ok(&value),
         Err(WireError::Protocol(error_type, message)) => WireResponse::error(400, error_type, &message),
-        Err(WireError::Engine(error)) => match &error {
-            EngineError::Internal(detail) => {
-                tracing::error!(operation, detail, "wire operation failed");
-                WireResponse::error(500, error.cognito_type(), "Internal error")
-            }
-            other => WireResponse::error(400, other.cognito_type(), &other.to_string()),
-        },
+        Err(WireError::Engine(error)) => engine_error(operation, &error),
     }
+}
+
+fn engine_error(operation: &str, error: &EngineError) -> WireResponse {
+    match error {
+        EngineError::Internal(detail) => {
+            tracing::error!(operation, detail, "wire operation failed");
+            WireResponse::error(500, error.cognito_type(), "Internal error")
+        }
+        other => WireResponse::error(400, other.cognito_type(), &other.to_string()),
+    }
+}
+
+/// Refuses a request that would act as one of cognigate's own front-door clients: it names the client
+/// (`ClientId`), carries a token issued to it (`AccessToken`), or a challenge session begun through it
+/// (`Session`). What is not JSON is left for the operation to refuse in its own words.
+async fn front_door_check(engine: &Engine, body: &[u8]) -> Result<(), WireError> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).filter(|value| !value.is_empty());
+    let mut clients = Vec::new();
+    if let Some(client) = text("ClientId") {
+        clients.push(client.to_owned());
+    }
+    if let Some(client) = text("AccessToken").and_then(crate::engine::token_client_id) {
+        clients.push(client);
+    }
+    if let Some(session) = text("Session")
+        && let Some(client) = engine.session_client(session).await?
+    {
+        clients.push(client);
+    }
+    for client in clients {
+        if engine.is_front_door_client(&client).await? {
+            return Err(WireError::Protocol(
+                "NotAuthorizedException",
+                "This app client is cognigate's own: its users sign in, reset passwords and manage MFA through \
+                 the auth API (/auth/<pool>/...), not over the wire"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn call(engine: &Engine, operation: &str, body: &[u8]) -> WireResult {

@@ -2,27 +2,35 @@
 
 use super::*;
 
-#[test]
-fn access_key_is_read_from_a_sigv4_header() {
-    let header = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/cognito-idp/aws4_request, \
-                  SignedHeaders=host;x-amz-date, Signature=abc";
-    assert_eq!(Caller::access_key_from_authorization(header).as_deref(), Some("AKIDEXAMPLE"));
-    assert_eq!(Caller::access_key_from_authorization("Bearer x"), None);
-    assert_eq!(Caller::access_key_from_authorization("AWS4-HMAC-SHA256 Credential=/x"), None);
+fn caller(loopback: bool, host: &str) -> Caller<'static> {
+    Caller {
+        loopback,
+        host_is_loopback: is_loopback_host(host),
+        request: SignedRequest { method: "POST", path: "/", query: "", headers: &[], body: b"{}" },
+    }
 }
 
 #[test]
-fn admin_operations_need_loopback_or_a_listed_key() {
-    let open = WireAccess { admin_access_keys: Vec::new(), loopback_admin: true };
-    let loopback = Caller { loopback: true, access_key: None };
-    let remote = Caller { loopback: false, access_key: Some("AKID1".into()) };
-    assert!(open.allows_admin(&loopback));
-    assert!(!open.allows_admin(&remote));
+fn admin_operations_need_a_signature_or_a_loopback_caller_naming_a_loopback_host() {
+    let open = WireAccess { admin_keys: Vec::new(), loopback_admin: true };
+    assert!(open.admin_check(&caller(true, "127.0.0.1:8080"), 0).is_ok());
+    assert!(open.admin_check(&caller(true, "localhost"), 0).is_ok());
+    assert!(open.admin_check(&caller(true, "[::1]:9000"), 0).is_ok());
+    assert!(open.admin_check(&caller(false, "127.0.0.1:8080"), 0).is_err(), "not on loopback");
+    // DNS rebinding: a page on attacker.example resolved to 127.0.0.1 still names its own host.
+    assert!(open.admin_check(&caller(true, "attacker.example:8080"), 0).is_err());
+    assert!(open.admin_check(&caller(true, "127.0.0.1.attacker.example"), 0).is_err());
     let outside_dev = WireAccess::default();
-    assert!(!outside_dev.allows_admin(&loopback), "outside dev, loopback alone is not enough");
-    let keyed = WireAccess { admin_access_keys: vec!["AKID1".into()], loopback_admin: true };
-    assert!(keyed.allows_admin(&remote));
-    assert!(!keyed.allows_admin(&loopback), "a key list applies on loopback too");
+    assert!(outside_dev.admin_check(&caller(true, "127.0.0.1"), 0).is_err(), "loopback alone is not enough");
+    let keyed = WireAccess {
+        admin_keys: vec![AccessKey { id: "AKIDEXAMPLE0000001".into(), secret: "s".to_owned().into() }],
+        loopback_admin: true,
+    };
+    let (error_type, _) = keyed.admin_check(&caller(true, "127.0.0.1"), 0).unwrap_err();
+    assert_eq!(
+        error_type, "MissingAuthenticationTokenException",
+        "with keys, loopback needs a signature too"
+    );
     assert!(is_admin("AdminGetUser") && is_admin("ListUsers") && is_admin("CreateUserPool"));
     assert!(!is_admin("InitiateAuth") && !is_admin("GetUser") && !is_admin("SignUp"));
 }

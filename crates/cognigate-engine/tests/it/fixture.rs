@@ -34,8 +34,14 @@ pub async fn engine_with(
     let store: Arc<dyn Store> =
         Arc::new(SqlStore::open(&format!("sqlite://{}", db_path.display())).await.unwrap());
     let clock = Arc::new(ManualClock::starting_at(START_MS));
+    let engine = engine_over(store.clone(), clock.clone());
+    (engine, clock, store, db_path, store_dir)
+}
+
+/// An engine over `store`: what a process starting on an existing database gets.
+pub fn engine_over(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> Engine {
     let params = HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
-    let engine = Engine::new(EngineParts {
+    Engine::new(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
         entropy: Arc::new(OsEntropy),
@@ -46,8 +52,7 @@ pub async fn engine_with(
         public_url: "http://127.0.0.1:9".to_owned(),
         region: "local".to_owned(),
         session_ttl_secs: 180,
-    });
-    (engine, clock, store, db_path, store_dir)
+    })
 }
 
 impl Fixture {
@@ -87,7 +92,7 @@ impl Fixture {
 
     /// The newest code mailed to `email`.
     pub async fn code_for(&self, email: &str) -> String {
-        let messages = self.store.list_outbox(Some(email), 1).await.unwrap();
+        let messages = self.engine.outbox(Some(email), 1).await.unwrap();
         let body = &messages.first().expect("no message").body;
         body.split_whitespace()
             .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))

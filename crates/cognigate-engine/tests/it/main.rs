@@ -5,6 +5,7 @@
 
 mod fixture;
 
+mod audit;
 mod auth;
 mod defects;
 mod mfa;

@@ -5,12 +5,12 @@ use cognigate_engine::{MfaPreference, totp};
 
 use crate::fixture::{Fixture, PASSWORD, START_MS, kind};
 
-fn code_at(secret_base32: &str, unix_secs: u64) -> String {
+pub(crate) fn code_at(secret_base32: &str, unix_secs: u64) -> String {
     let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret_base32).unwrap();
     totp(&secret, 6).unwrap().generate(unix_secs).to_string()
 }
 
-fn now(f: &Fixture) -> u64 {
+pub(crate) fn now(f: &Fixture) -> u64 {
     let _ = f;
     u64::try_from(START_MS / 1000).unwrap()
 }
@@ -195,7 +195,7 @@ async fn sms_mfa_sends_a_code_to_the_outbox_and_checks_it() {
     let challenge = f.login("sms@example.com", PASSWORD).await.unwrap();
     assert_eq!(challenge.challenge_name.as_deref(), Some("SMS_MFA"));
     assert_eq!(challenge.challenge_parameters["CODE_DELIVERY_DESTINATION"], "+*******0123");
-    let message = f.store.list_outbox(Some("+15555550123"), 1).await.unwrap().remove(0);
+    let message = f.engine.outbox(Some("+15555550123"), 1).await.unwrap().remove(0);
     assert_eq!(message.channel, "sms");
     let code = message.body.split_whitespace().last().unwrap().to_owned();
     let session = challenge.session.unwrap();

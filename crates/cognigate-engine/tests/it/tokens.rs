@@ -4,7 +4,7 @@ use cognigate_token::{Audience, StaticJwksSource, Verifier};
 
 use crate::fixture::{Fixture, START_MS, claims};
 
-struct At(u64);
+pub(crate) struct At(pub u64);
 impl cognigate_token::Clock for At {
     fn now(&self) -> u64 {
         self.0

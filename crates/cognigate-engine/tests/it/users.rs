@@ -107,7 +107,7 @@ async fn admin_create_user_invites_with_a_temporary_password() {
         .await
         .unwrap();
     assert_eq!(user.status, UserStatus::ForceChangePassword);
-    let invitation = f.store.list_outbox(Some("staff@example.com"), 1).await.unwrap().remove(0);
+    let invitation = f.engine.outbox(Some("staff@example.com"), 1).await.unwrap().remove(0);
     assert_eq!(invitation.kind, "invitation");
     assert!(invitation.body.contains("Temporary password: "));
     assert_eq!(

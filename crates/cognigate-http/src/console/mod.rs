@@ -161,7 +161,13 @@ impl Signed {
         add("/console/teams", "Teams", may(AdminAction::ReadUser));
         add("/console/audit", "Audit log", may(AdminAction::ReadAudit));
         add("/console/status", "Status", may(AdminAction::ReadStatus));
-        add("/console/outbox", "Outbox", state.environment == Environment::Dev && may(AdminAction::ReadUser));
+        // The outbox holds other people's codes and temporary passwords: only those who may see the system's
+        // status (system_config: super_admins) read it.
+        add(
+            "/console/outbox",
+            "Outbox",
+            state.environment == Environment::Dev && may(AdminAction::ReadStatus),
+        );
         Layout {
             title: title.to_owned(),
             csrf: self.session.csrf.clone(),
@@ -413,7 +419,11 @@ async fn login(
         return (StatusCode::SERVICE_UNAVAILABLE, "The console is not available.").into_response();
     };
     let email = field(&form, "email").trim().to_owned();
-    let request = LoginRequest { email: email.clone(), password: field(&form, "password").to_owned() };
+    let request = LoginRequest {
+        email: email.clone(),
+        password: field(&form, "password").to_owned(),
+        recovery_code: None,
+    };
     let outcome = admin.staff().login(&meta.0, request).await;
     after_sign_in_step(&console, session, &email, outcome)
 }
@@ -434,14 +444,26 @@ fn after_sign_in_step(
                 access_token: tokens.access_token.clone(),
                 refresh_token: tokens.refresh_token.clone(),
             });
-            console.sessions.save(&session);
+            if !console.sessions.save(&session) {
+                console.sessions.flash(
+                    &session.id,
+                    FlashKind::Error,
+                    "The console is at its limit of signed-in sessions; try again in a few minutes.",
+                );
+                return redirect("/console/login");
+            }
             // A new id at sign-in: a session id planted before it is worth nothing after it.
             let rotated = console.sessions.rotate(&session);
-            console.sessions.flash(
-                &rotated.id,
-                FlashKind::Success,
-                format!("Signed in as {}.", tokens.user.email),
-            );
+            let text = match &tokens.recovery_codes {
+                Some(codes) => format!(
+                    "Signed in as {}. Your authenticator is set up. Keep these one-time recovery codes somewhere \
+                     safe (each signs you in once if the authenticator is lost; they are not shown again): {}",
+                    tokens.user.email,
+                    codes.join("  ")
+                ),
+                None => format!("Signed in as {}.", tokens.user.email),
+            };
+            console.sessions.flash(&rotated.id, FlashKind::Success, text);
             with_cookie(redirect("/console/users"), &session::cookie(&rotated.id, console.secure))
         }
         Ok(LoginOutcome::Challenge(challenge)) => {
@@ -632,7 +654,8 @@ async fn mfa_setup_page(
         Some(enrolment) => enrolment,
         None => {
             let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
-            let request = TotpSetupRequest { session: Some(challenge_session) };
+            let request =
+                TotpSetupRequest { session: Some(challenge_session), ..TotpSetupRequest::default() };
             match admin.staff().totp_setup(&meta.0, None, request).await {
                 Ok(setup) => {
                     let enrolment = Enrolment {
@@ -804,7 +827,7 @@ async fn users(
         layout,
         filter: form,
         roles,
-        teams: admin.team_names().await.unwrap_or_default(),
+        teams: admin.team_names(&signed.actor).await.unwrap_or_default(),
         states: OnboardingState::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
         users: page.users,
         next,
@@ -890,7 +913,7 @@ async fn user(
         layout: Layout { title: detail.user.email.clone(), ..layout },
         base: format!("/console/users/{}/{}", pool.as_str(), detail.user.sub),
         actions,
-        teams: admin.team_names().await.unwrap_or_default(),
+        teams: admin.team_names(&signed.actor).await.unwrap_or_default(),
         can_tier: allowed(AdminAction::ChangeTier),
         can_team: allowed(AdminAction::ManageTeam),
         can_password: allowed(AdminAction::SetPassword),
@@ -1391,10 +1414,10 @@ async fn outbox(
             "The outbox is shown in the dev environment only.",
         );
     };
-    if !admin.may_ever(&signed.actor, AdminAction::ReadUser) {
+    if !admin.may_ever(&signed.actor, AdminAction::ReadStatus) {
         return message_page(layout, StatusCode::FORBIDDEN, "Not allowed", "You may not read the outbox.");
     }
-    match engine.store().list_outbox(None, 100).await {
+    match engine.outbox(None, 100).await {
         Ok(messages) => render(&OutboxPage {
             layout,
             messages: messages
@@ -1455,7 +1478,7 @@ async fn teams_for_forms(admin: &AdminService, actor: &Actor) -> (Vec<String>, b
     match (admin.is_team_scoped(actor), actor.team()) {
         (true, Some(team)) => (vec![team.to_owned()], true),
         (true, None) => (Vec::new(), true),
-        (false, _) => (admin.team_names().await.unwrap_or_default(), false),
+        (false, _) => (admin.team_names(actor).await.unwrap_or_default(), false),
     }
 }
 

@@ -6,7 +6,7 @@
 //! session fixed before sign-in is worth nothing after it. Sessions live in this process's memory: a
 //! restart signs everyone out (a multi-instance deployment needs sticky sessions; see ARCHITECTURE.md).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,8 +16,11 @@ use rand::RngCore as _;
 /// The cookie's name.
 pub const COOKIE: &str = "cognigate_console";
 
-/// At most this many sessions are kept; the oldest idle ones go first when full.
-const MAX_SESSIONS: usize = 10_000;
+/// Anonymous sessions kept at most (the login form's CSRF token); when full, the oldest anonymous one goes.
+const MAX_ANONYMOUS: usize = 10_000;
+/// Sessions past the password (a challenge, or signed in) kept at most. They are made only with a correct
+/// password, so no stranger can fill them; when full, an idle or half-done one goes, never a signed-in one.
+const MAX_MEMBERS: usize = 10_000;
 
 /// Where a sign-in stands.
 #[derive(Debug, Clone)]
@@ -79,25 +82,105 @@ pub struct Session {
     last_seen: Instant,
 }
 
-/// The sessions of this process.
+/// The sessions of this process, in two pools: anonymous ones, which anybody can make by loading the login
+/// page, and those past the password. A flood of anonymous requests only ever pushes out other anonymous
+/// sessions: a signed-in staff member is never evicted to make room (the 2026-12-07 audit's F7).
 #[derive(Debug)]
 pub struct Sessions {
     idle: Duration,
-    sessions: Mutex<HashMap<String, Session>>,
+    pools: Mutex<Pools>,
+}
+
+#[derive(Debug, Default)]
+struct Pools {
+    anonymous: HashMap<String, Session>,
+    /// Anonymous ids in creation order, for evicting the oldest without a scan (ids no longer anonymous
+    /// are skipped, and pruned when they pile up).
+    arrivals: VecDeque<String>,
+    /// Past the password: a challenge in progress, or signed in.
+    members: HashMap<String, Session>,
+}
+
+impl Pools {
+    fn take(&mut self, id: &str) -> Option<Session> {
+        self.members.remove(id).or_else(|| self.anonymous.remove(id))
+    }
+
+    fn find(&mut self, id: &str) -> Option<&mut Session> {
+        match self.members.get_mut(id) {
+            Some(session) => Some(session),
+            None => self.anonymous.get_mut(id),
+        }
+    }
+
+    fn add_anonymous(&mut self, session: Session) {
+        while self.anonymous.len() >= MAX_ANONYMOUS {
+            let Some(oldest) = self.arrivals.pop_front() else { break };
+            self.anonymous.remove(&oldest);
+        }
+        if self.arrivals.len() > 2 * MAX_ANONYMOUS {
+            let anonymous = &self.anonymous;
+            self.arrivals.retain(|id| anonymous.contains_key(id));
+        }
+        self.arrivals.push_back(session.id.clone());
+        self.anonymous.insert(session.id.clone(), session);
+    }
+
+    /// Adds a session past the password, making room from idle and half-done ones; `false` (and the
+    /// session is not kept) when every place holds a live signed-in member.
+    fn add_member(&mut self, session: Session, idle: Duration) -> bool {
+        if self.members.len() >= MAX_MEMBERS {
+            self.members.retain(|_, s| s.last_seen.elapsed() <= idle);
+        }
+        if self.members.len() >= MAX_MEMBERS {
+            let oldest_challenge = self
+                .members
+                .values()
+                .filter(|s| matches!(s.stage, Stage::Challenge { .. }))
+                .min_by_key(|s| s.last_seen)
+                .map(|s| s.id.clone());
+            match oldest_challenge {
+                Some(id) => {
+                    self.members.remove(&id);
+                }
+                None => {
+                    tracing::warn!(
+                        "console: every session place holds a signed-in member; a sign-in is refused"
+                    );
+                    return false;
+                }
+            }
+        }
+        self.members.insert(session.id.clone(), session);
+        true
+    }
+
+    fn add(&mut self, session: Session, idle: Duration) -> bool {
+        if matches!(session.stage, Stage::Anonymous) {
+            self.add_anonymous(session);
+            true
+        } else {
+            self.add_member(session, idle)
+        }
+    }
 }
 
 impl Sessions {
     /// Sessions that end after `idle` without a request (the staff access token's lifetime).
     pub fn new(idle: Duration) -> Self {
-        Self { idle, sessions: Mutex::new(HashMap::new()) }
+        Self { idle, pools: Mutex::new(Pools::default()) }
+    }
+
+    fn pools(&self) -> std::sync::MutexGuard<'_, Pools> {
+        self.pools.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The live session with this id, touched; `None` when unknown or idle too long (then it is gone).
     pub fn get(&self, id: &str) -> Option<Session> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        let session = sessions.get_mut(id)?;
+        let mut pools = self.pools();
+        let session = pools.find(id)?;
         if session.last_seen.elapsed() > self.idle {
-            sessions.remove(id);
+            pools.take(id);
             return None;
         }
         session.last_seen = Instant::now();
@@ -113,33 +196,30 @@ impl Sessions {
             flash: None,
             last_seen: Instant::now(),
         };
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        if sessions.len() >= MAX_SESSIONS {
-            let idle = self.idle;
-            sessions.retain(|_, s| s.last_seen.elapsed() <= idle);
-            if sessions.len() >= MAX_SESSIONS
-                && let Some(oldest) = sessions.values().min_by_key(|s| s.last_seen).map(|s| s.id.clone())
-            {
-                sessions.remove(&oldest);
-            }
-        }
-        sessions.insert(session.id.clone(), session.clone());
+        self.pools().add_anonymous(session.clone());
         session
     }
 
-    /// Stores a changed session.
-    pub fn save(&self, session: &Session) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(stored) = sessions.get_mut(&session.id) {
-            stored.stage = session.stage.clone();
-            stored.flash = session.flash.clone();
+    /// Stores a changed session, in the pool its stage belongs to. `false` when a session past the password
+    /// found no place (it stays as it was).
+    pub fn save(&self, session: &Session) -> bool {
+        let mut pools = self.pools();
+        let Some(mut stored) = pools.take(&session.id) else { return false };
+        let previous = stored.clone();
+        stored.stage = session.stage.clone();
+        stored.flash = session.flash.clone();
+        if pools.add(stored, self.idle) {
+            true
+        } else {
+            pools.add(previous, self.idle);
+            false
         }
     }
 
     /// Replaces the session's id and CSRF token, keeping its contents (at sign-in).
     pub fn rotate(&self, session: &Session) -> Session {
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.remove(&session.id);
+        let mut pools = self.pools();
+        pools.take(&session.id);
         let rotated = Session {
             id: random_token(),
             csrf: random_token(),
@@ -147,22 +227,22 @@ impl Sessions {
             flash: session.flash.clone(),
             last_seen: Instant::now(),
         };
-        sessions.insert(rotated.id.clone(), rotated.clone());
+        pools.add(rotated.clone(), self.idle);
         rotated
     }
 
     pub fn remove(&self, id: &str) {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        self.pools().take(id);
     }
 
     /// Takes the flash message out of the stored session.
     pub fn take_flash(&self, id: &str) -> Option<Flash> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get_mut(id).and_then(|s| s.flash.take())
+        self.pools().find(id).and_then(|s| s.flash.take())
     }
 
     /// Sets the flash message of the stored session.
     pub fn flash(&self, id: &str, kind: FlashKind, text: impl Into<String>) {
-        if let Some(session) = self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get_mut(id) {
+        if let Some(session) = self.pools().find(id) {
             session.flash = Some(Flash { kind, text: text.into() });
         }
     }
@@ -232,6 +312,70 @@ mod tests {
         sessions.flash(&session.id, FlashKind::Success, "done");
         assert_eq!(sessions.take_flash(&session.id).map(|f| f.text), Some("done".to_owned()));
         assert_eq!(sessions.take_flash(&session.id), None);
+    }
+
+    /// F7 of the 2026-12-07 audit: 12,000 anonymous requests signed every staff member out.
+    #[test]
+    fn anonymous_floods_never_evict_a_signed_in_member() {
+        let sessions = Sessions::new(Duration::from_secs(600));
+        let mut member = sessions.create();
+        member.stage = Stage::SignedIn(SignedIn {
+            sub: "s".into(),
+            email: "admin@example.com".into(),
+            username: "s".into(),
+            access_token: "a".into(),
+            refresh_token: None,
+        });
+        assert!(sessions.save(&member));
+        let member = sessions.rotate(&member);
+        let first_anonymous = sessions.create();
+        for _ in 0..(MAX_ANONYMOUS * 2 + 10) {
+            sessions.create();
+        }
+        assert!(matches!(sessions.get(&member.id).map(|s| s.stage), Some(Stage::SignedIn(_))));
+        assert!(sessions.get(&first_anonymous.id).is_none(), "the oldest anonymous ones made room");
+        assert!(sessions.pools().anonymous.len() <= MAX_ANONYMOUS);
+        assert!(sessions.pools().arrivals.len() <= 2 * MAX_ANONYMOUS + 1);
+    }
+
+    #[test]
+    fn members_make_room_from_half_done_sign_ins_but_never_from_signed_in_ones() {
+        let sessions = Sessions::new(Duration::from_secs(600));
+        let stage = |signed: bool| {
+            if signed {
+                Stage::SignedIn(SignedIn {
+                    sub: "s".into(),
+                    email: "e".into(),
+                    username: "s".into(),
+                    access_token: "a".into(),
+                    refresh_token: None,
+                })
+            } else {
+                Stage::Challenge {
+                    email: "e".into(),
+                    challenge: "SOFTWARE_TOKEN_MFA".into(),
+                    session: "x".into(),
+                    enrolment: None,
+                }
+            }
+        };
+        let mut challenge = sessions.create();
+        challenge.stage = stage(false);
+        assert!(sessions.save(&challenge));
+        for _ in 0..MAX_MEMBERS - 1 {
+            let mut session = sessions.create();
+            session.stage = stage(true);
+            assert!(sessions.save(&session));
+        }
+        let mut late = sessions.create();
+        late.stage = stage(true);
+        assert!(sessions.save(&late), "the half-done sign-in made room");
+        assert!(sessions.get(&challenge.id).is_none());
+        let mut refused = sessions.create();
+        refused.stage = stage(true);
+        assert!(!sessions.save(&refused), "every place holds a signed-in member: refused, nobody evicted");
+        assert!(matches!(sessions.get(&refused.id).map(|s| s.stage), Some(Stage::Anonymous)));
+        assert_eq!(sessions.pools().members.len(), MAX_MEMBERS);
     }
 
     #[test]

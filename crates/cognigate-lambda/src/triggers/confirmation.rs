@@ -2,10 +2,12 @@
 //!
 //! In order: a customer without a base type gets the least privileged one written to `custom:base_type`
 //! (a PreSignUp response cannot set attributes, so this is the first moment it can be); the user joins the
-//! pool's default group, the least privileged role, which is also the fallback the token claims read;
-//! and, when a store is configured, the user mirror row is written with the auth service's own rule
-//! ([`mirror_after_confirmation`]). The first two are the identity and fail the trigger when the identity
-//! provider refuses; the mirror row is a copy, so a store failure is logged and left to `cognigate sync`.
+//! pool's default group, the least privileged role, which is also the fallback the token claims read; the
+//! account's onboarding state after confirmation ([`mirror_after_confirmation`], the auth service's own
+//! rule) is written to `custom:onboarding`, which every token's claims are decided by; and, when a store
+//! is configured, the user mirror row is written. The first three are the identity and fail the trigger
+//! when the identity provider refuses; the mirror row is a copy, so a store failure is logged and left to
+//! `cognigate sync`.
 //! A confirmed password reset (`PostConfirmation_ConfirmForgotPassword`) changes none of this.
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use aws_lambda_events::cognito::{
     CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPostConfirmationTriggerSource,
 };
 use cognigate_config::PoolKind;
+use cognigate_domain::claims::ONBOARDING_ATTRIBUTE;
 use cognigate_service::auth::default_role;
 use cognigate_service::ports::MirrorStore;
 use cognigate_service::triggers::{ConfirmedIdentity, mirror_after_confirmation};
@@ -58,22 +61,24 @@ pub(crate) async fn handle(event: Value, state: &TriggerState) -> Result<Value, 
     provider.admin_add_user_to_group(&username, group).await?;
     tracing::info!(pool = %pool.kind, sub = %sub, group, "confirmed sign-up joined the default group");
 
-    if let Some(store) = state.store().await {
-        let identity = ConfirmedIdentity { pool: pool.kind, sub: sub.clone(), username, attributes };
-        let written = async {
-            let existing = store.get_mirror(pool.kind, &sub).await?;
-            let row = mirror_after_confirmation(
-                existing,
-                &identity,
-                state.settings(pool.kind),
-                state.model(),
-                now_ms(),
-            );
-            store.put_mirror(&row).await
-        };
-        if let Err(error) = written.await {
-            tracing::error!(pool = %pool.kind, sub = %sub, error = %error, "the mirror row could not be written; `cognigate sync` will repair it");
-        }
+    let store = state.store().await;
+    let existing = match &store {
+        Some(store) => store.get_mirror(pool.kind, &sub).await.unwrap_or_else(|error| {
+            tracing::error!(pool = %pool.kind, sub = %sub, error = %error, "the mirror row could not be read");
+            None
+        }),
+        None => None,
+    };
+    let identity =
+        ConfirmedIdentity { pool: pool.kind, sub: sub.clone(), username: username.clone(), attributes };
+    let row =
+        mirror_after_confirmation(existing, &identity, state.settings(pool.kind), state.model(), now_ms());
+    let onboarding = BTreeMap::from([(ONBOARDING_ATTRIBUTE.to_owned(), row.onboarding.as_str().to_owned())]);
+    provider.admin_update_user_attributes(&username, &onboarding).await?;
+    if let Some(store) = store
+        && let Err(error) = store.put_mirror(&row).await
+    {
+        tracing::error!(pool = %pool.kind, sub = %sub, error = %error, "the mirror row could not be written; `cognigate sync` will repair it");
     }
     answer(TRIGGER, &event)
 }

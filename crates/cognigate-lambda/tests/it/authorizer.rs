@@ -51,6 +51,7 @@ impl World {
         if let Some(team) = team {
             attributes.insert("custom:team".to_owned(), team.to_owned());
         }
+        attributes.insert("custom:onboarding".to_owned(), "active".to_owned());
         let claims = token_claims(&model, subject.pool, &attributes, &[]);
         mint(&self.server.issuer(subject.pool), subject.pool, sub, claims)
     }
@@ -153,11 +154,34 @@ async fn the_fixture_event_with_a_premium_dealer_token_is_allowed_with_its_ident
     assert_eq!(effect(&world.call_with("POST", "/api/listings/bulk", Some(&lower)).await).0, "Allow");
 }
 
+/// F3 of the 2026-12-07 audit: the authorizer built its principal with `active: true` whatever the token
+/// said, so a pending dealer's token reached the dealer routes.
+#[tokio::test]
+async fn a_token_whose_account_is_not_active_is_denied_before_any_permission_is_looked_at() {
+    let world = World::new();
+    let issuer = world.server.issuer(PoolKind::Customer);
+    for state in [None, Some("pending_approval"), Some("rejected"), Some("suspended"), Some("disabled")] {
+        // Even a token that still names the role and its permissions (as a forged or stale one might).
+        let mut extra = Map::from_iter([
+            ("role".to_owned(), Value::from("dealer")),
+            ("permissions".to_owned(), serde_json::json!(["dealer_bulk_listing"])),
+        ]);
+        if let Some(state) = state {
+            extra.insert("onboarding".to_owned(), Value::from(state));
+        }
+        let claims = access_claims(&issuer, PoolKind::Customer, "pending-dealer", extra);
+        let token = cognigate_token::sign(&key(CUSTOMER_KEY), &claims).unwrap();
+        let response = world.call_with("POST", "/api/listings/bulk", Some(&format!("Bearer {token}"))).await;
+        assert_eq!(effect(&response).0, "Deny", "{state:?}: {response}");
+    }
+}
+
 #[tokio::test]
 async fn groups_stand_in_for_missing_role_claims() {
     let world = World::new();
     let issuer = world.server.issuer(PoolKind::Customer);
-    let mut claims = access_claims(&issuer, PoolKind::Customer, "no-claims-user", Map::new());
+    let active = Map::from_iter([("onboarding".to_owned(), Value::from("active"))]);
+    let mut claims = access_claims(&issuer, PoolKind::Customer, "no-claims-user", active);
     claims.groups = vec!["dealer".to_owned(), "unknown-group".to_owned()];
     let token = cognigate_token::sign(&key(CUSTOMER_KEY), &claims).unwrap();
     let bearer = format!("Bearer {token}");
@@ -203,8 +227,9 @@ async fn a_pool_not_on_cognito_has_every_route_denied() {
     let state = AuthorizerState::new(&config, Arc::new(HttpJwksSource::new().unwrap())).unwrap();
     let subject = Subject { pool: PoolKind::Staff, role: "super_admin".into(), tiers: Vec::new() };
     let model = AccessModel::from_config(&config);
-    let claims =
-        token_claims(&model, PoolKind::Staff, &BTreeMap::from([("custom:role".into(), subject.role)]), &[]);
+    let attributes =
+        BTreeMap::from([("custom:role".into(), subject.role), ("custom:onboarding".into(), "active".into())]);
+    let claims = token_claims(&model, PoolKind::Staff, &attributes, &[]);
     let token = mint(&server.issuer(PoolKind::Staff), PoolKind::Staff, "root", claims);
     let event = request_event("GET", "/api/staff/reports/q1", Some(&format!("Bearer {token}")));
     let response = serde_json::to_value(authorize_value(event, &state).await).unwrap();

@@ -16,7 +16,7 @@ use crate::triggers::Engine;
 use crate::*;
 
 const PASSWORD: &str = "Correct-Horse-Battery-9!";
-const CLAIMS: [&str; 4] = ["role", "tier", "team", "permissions"];
+const CLAIMS: [&str; 5] = ["onboarding", "role", "tier", "team", "permissions"];
 
 fn payload(token: &str) -> Value {
     let part = token.split('.').nth(1).unwrap();
@@ -89,10 +89,14 @@ async fn the_lambda_and_the_engine_write_the_same_claims_for_the_same_user() {
         .unwrap()
         .user_sub;
     customers.admin_confirm_sign_up(&sub).await.unwrap();
-    let attributes: BTreeMap<String, String> =
-        [("custom:base_type", "dealer"), ("custom:tier", "premium"), ("custom:team", "north")]
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .into();
+    let attributes: BTreeMap<String, String> = [
+        ("custom:base_type", "dealer"),
+        ("custom:tier", "premium"),
+        ("custom:team", "north"),
+        ("custom:onboarding", "active"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .into();
     customers.admin_update_user_attributes(&sub, &attributes).await.unwrap();
     customers.admin_add_user_to_group(&sub, "individual").await.unwrap();
     assert_same_claims(customers.as_ref(), PoolKind::Customer, &sub, email).await;
@@ -105,6 +109,8 @@ async fn the_lambda_and_the_engine_write_the_same_claims_for_the_same_user() {
         .unwrap()
         .user_sub;
     customers.admin_confirm_sign_up(&sub).await.unwrap();
+    let active = BTreeMap::from([("custom:onboarding".to_owned(), "active".to_owned())]);
+    customers.admin_update_user_attributes(&sub, &active).await.unwrap();
     customers.admin_add_user_to_group(&sub, "dealer").await.unwrap();
     customers.admin_add_user_to_group(&sub, "premium").await.unwrap();
     assert_same_claims(customers.as_ref(), PoolKind::Customer, &sub, email).await;
@@ -118,6 +124,7 @@ async fn the_lambda_and_the_engine_write_the_same_claims_for_the_same_user() {
         ("family_name", "Berg"),
         ("custom:role", "manager"),
         ("custom:team", "north"),
+        ("custom:onboarding", "active"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .into();

@@ -308,7 +308,7 @@ async fn pre_token_generation_puts_the_same_claims_in_both_tokens_and_keeps_the_
     let details = &answer["response"]["claimsAndScopeOverrideDetails"];
     let permissions: Vec<String> =
         model.permissions_of(PoolKind::Customer, "dealer", &["premium".to_owned()]).into_iter().collect();
-    let expected = json!({"role": "dealer", "tier": "premium", "team": "north", "permissions": permissions});
+    let expected = json!({"onboarding": "active", "role": "dealer", "tier": "premium", "team": "north", "permissions": permissions});
     assert_eq!(details["accessTokenGeneration"]["claimsToAddOrOverride"], expected);
     assert_eq!(details["idTokenGeneration"]["claimsToAddOrOverride"], expected);
     assert_eq!(details["accessTokenGeneration"]["claimsToSuppress"], json!([]));
@@ -333,12 +333,29 @@ async fn pre_token_generation_ignores_forged_roles_and_refuses_version_one() {
     assert_eq!(claims["permissions"], json!([]));
     let mut staff = event("pre-token-generation-v2");
     staff["userPoolId"] = json!(STAFF_POOL_ID);
-    staff["request"]["userAttributes"] = json!({"sub": "s", "custom:role": "admin"});
+    staff["request"]["userAttributes"] =
+        json!({"sub": "s", "custom:role": "admin", "custom:onboarding": "active"});
     staff["request"]["groupConfiguration"]["groupsToOverride"] = json!(["team_member"]);
     let answer = handle(staff, &state, None).await.unwrap();
     let claims =
         &answer["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
     assert_eq!(claims["role"], "admin", "the administrator-written role wins over groups");
+    // F3 of the 2026-12-07 audit: a pending dealer carried dealer permissions. No state that keeps
+    // permissions off lets any through, and no recorded state at all means none either.
+    for onboarding in [None, Some("pending_approval"), Some("rejected")] {
+        let mut pending = event("pre-token-generation-v2");
+        match onboarding {
+            Some(value) => pending["request"]["userAttributes"]["custom:onboarding"] = json!(value),
+            None => {
+                pending["request"]["userAttributes"].as_object_mut().unwrap().remove("custom:onboarding");
+            }
+        }
+        let answer = handle(pending, &state, None).await.unwrap();
+        let claims = &answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"];
+        assert_eq!(claims["permissions"], json!([]), "{onboarding:?}");
+        assert_eq!(claims.get("role"), None, "{onboarding:?}");
+        assert_eq!(claims.get("onboarding").and_then(Value::as_str), onboarding, "the token says the state");
+    }
     let mut v1 = event("pre-token-generation-v2");
     v1["version"] = json!("1");
     assert!(

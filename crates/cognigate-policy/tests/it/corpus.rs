@@ -105,7 +105,11 @@ fn every_admin_operation_follows_its_governing_permission() {
         team: None,
         active: true,
     };
-    let context = RequestContext { granted_role: Some("team_member".into()), active_super_admins: Some(2) };
+    let context = RequestContext {
+        granted_role: Some("team_member".into()),
+        active_super_admins: Some(2),
+        ..RequestContext::default()
+    };
     for role in model.staff.roles.values() {
         let principal = principal_for(PoolKind::Staff, &role.name, &[]);
         for action in AdminAction::ALL {

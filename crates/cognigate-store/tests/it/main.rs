@@ -21,6 +21,16 @@ async fn conformance_on_sqlite() {
     let url = format!("sqlite://{}/nested/cognigate.db", dir.path().display());
     let store = SqlStore::open(&url).await.unwrap();
     suite::run_all(&store).await;
+    // F9 of the 2026-12-07 audit: the database was 0644 in a 0755 directory.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let file = dir.path().join("nested/cognigate.db");
+        for path in [file.clone(), file.with_extension("db-wal"), file.with_extension("db-shm")] {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+    }
     // Everything committed survives a reopen, and migrations are not applied twice.
     drop(store);
     let reopened = SqlStore::open(&url).await.unwrap();

@@ -1,12 +1,13 @@
-//! The service's ports on both backends: the user mirror, the audit log and the webhook ledger, and a
-//! database made by the previous version (the engine's migration only) migrating forward.
+//! The service's ports on both backends: the user mirror, the audit log, the webhook ledger, the teams,
+//! the revocations and the recovery codes, and a database made by the previous version (the engine's
+//! migration only) migrating forward.
 
 use cognigate_config::PoolKind;
 use cognigate_domain::onboarding::OnboardingState;
 use cognigate_engine::store::Store;
 use cognigate_service::ports::{
-    AuditEvent, AuditOutcome, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError, Team,
-    TeamStore, WebhookLedger,
+    AuditEvent, AuditOutcome, AuditQuery, AuditStore, MirrorQuery, MirrorStore, MirrorUser, PortError,
+    RecoveryCodeStore, RevocationStore, Revoked, StoredRevocation, Team, TeamStore, WebhookLedger,
 };
 use cognigate_store::SqlStore;
 
@@ -49,13 +50,17 @@ async fn run_all(url: &str) {
     audit_append_and_query(&fresh(url).await).await;
     webhook_ledger(&fresh(url).await).await;
     teams(&fresh(url).await).await;
+    revocations(&fresh(url).await).await;
+    recovery_codes(&fresh(url).await).await;
 }
 
 /// The store at `url` with the service's tables emptied, so each scenario starts from nothing.
 async fn fresh(url: &str) -> SqlStore {
     let store = SqlStore::open(url).await.unwrap();
     let raw = sqlx::AnyPool::connect(url).await.unwrap();
-    for table in ["mirror_users", "audit_events", "webhook_events", "teams"] {
+    for table in
+        ["mirror_users", "audit_events", "webhook_events", "teams", "token_revocations", "recovery_codes"]
+    {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&raw).await.unwrap();
     }
     raw.close().await;
@@ -81,6 +86,7 @@ fn mirror(pool: PoolKind, sub: &str, email: &str) -> MirrorUser {
         created_at: 1_700_000_000_000,
         updated_at: 1_700_000_000_000,
         last_login_at: None,
+        mfa_setup_started: None,
     }
 }
 
@@ -601,6 +607,52 @@ async fn teams(store: &SqlStore) {
     assert_eq!(names, ["east", "west"], "by name");
 }
 
+/// Revocations are kept until the tokens they cover have expired; a subject's only moves forward.
+async fn revocations(store: &SqlStore) {
+    let token = |id: &str, pool, expires_ms| StoredRevocation {
+        pool,
+        what: Revoked::Token(id.to_owned()),
+        expires_ms,
+    };
+    let subject = |sub: &str, before, expires_ms| StoredRevocation {
+        pool: PoolKind::Staff,
+        what: Revoked::Subject { sub: sub.to_owned(), issued_before: before },
+        expires_ms,
+    };
+    store.record_revocation(&token("fam-1", PoolKind::Customer, 1000)).await.unwrap();
+    store.record_revocation(&token("jti-old", PoolKind::Customer, 10)).await.unwrap();
+    store.record_revocation(&token("fam-2", PoolKind::Staff, 1000)).await.unwrap();
+    store.record_revocation(&subject("s1", 50, 500)).await.unwrap();
+    store.record_revocation(&subject("s1", 40, 900)).await.unwrap();
+    let customer = store.live_revocations(PoolKind::Customer, 100).await.unwrap();
+    assert_eq!(customer, [token("fam-1", PoolKind::Customer, 1000)], "expired rows are not loaded");
+    let staff = store.live_revocations(PoolKind::Staff, 100).await.unwrap();
+    assert_eq!(staff.len(), 2);
+    assert!(staff.contains(&subject("s1", 50, 900)), "the later time and the longer life win: {staff:?}");
+    assert!(store.live_revocations(PoolKind::Staff, 950).await.unwrap().iter().all(|r| r.expires_ms > 950));
+}
+
+/// Recovery codes: a set replaces the last, a code works once even for racing callers.
+async fn recovery_codes(store: &SqlStore) {
+    let hashes = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();
+    store.replace_recovery_codes(PoolKind::Staff, "s1", &hashes(&["a", "b", "c"]), 1).await.unwrap();
+    store.replace_recovery_codes(PoolKind::Customer, "s1", &hashes(&["a"]), 1).await.unwrap();
+    assert_eq!(store.unused_recovery_codes(PoolKind::Staff, "s1").await.unwrap(), 3);
+    let (first, second) = tokio::join!(
+        store.use_recovery_code(PoolKind::Staff, "s1", "a", 2),
+        store.use_recovery_code(PoolKind::Staff, "s1", "a", 2)
+    );
+    assert_eq!([first.unwrap(), second.unwrap()].iter().filter(|won| **won).count(), 1);
+    assert!(!store.use_recovery_code(PoolKind::Staff, "s1", "zzz", 2).await.unwrap(), "not a code");
+    assert!(!store.use_recovery_code(PoolKind::Staff, "s2", "b", 2).await.unwrap(), "another account's");
+    assert_eq!(store.unused_recovery_codes(PoolKind::Staff, "s1").await.unwrap(), 2);
+    assert_eq!(store.unused_recovery_codes(PoolKind::Customer, "s1").await.unwrap(), 1, "pools apart");
+    store.replace_recovery_codes(PoolKind::Staff, "s1", &hashes(&["d"]), 3).await.unwrap();
+    assert!(!store.use_recovery_code(PoolKind::Staff, "s1", "b", 4).await.unwrap(), "the old set is gone");
+    store.delete_recovery_codes(PoolKind::Staff, "s1").await.unwrap();
+    assert_eq!(store.unused_recovery_codes(PoolKind::Staff, "s1").await.unwrap(), 0);
+}
+
 /// A database the previous version made (only the engine's migration applied, with data in it) opens with
 /// this version: the service's migrations are applied on top and the old data is untouched.
 async fn migrates_forward(raw_url: &str, store_url: &str, dialect: &str) {
@@ -644,7 +696,7 @@ async fn migrates_forward(raw_url: &str, store_url: &str, dialect: &str) {
         .iter()
         .map(|row| sqlx::Row::get(row, "version"))
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
     raw.close().await;
     // And opening again applies nothing twice.
     let store = SqlStore::open(store_url).await.unwrap();

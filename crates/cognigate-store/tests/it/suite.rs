@@ -46,6 +46,7 @@ fn client(id: &str, pool_id: &str) -> AppClient {
         enable_token_revocation: true,
         refresh_token_rotation: false,
         rotation_grace_secs: 0,
+        front_door: true,
         created_ms: 1,
         updated_ms: 1,
     }
@@ -217,6 +218,9 @@ async fn codes_sessions_and_lockout(store: &dyn Store) {
         code_hash: "h1".into(),
         expires_ms: 100,
         attempts: 0,
+        window_started_ms: 50,
+        sent_in_window: 2,
+        failures_in_window: 3,
     };
     store.put_code(&code).await.unwrap();
     let replaced = CodeRecord { code_hash: "h2".into(), attempts: 1, ..code.clone() };
@@ -239,13 +243,16 @@ async fn codes_sessions_and_lockout(store: &dyn Store) {
         auth_time_ms: 5,
     };
     store.put_session(&session).await.unwrap();
+    assert_eq!(store.get_session("session-1").await.unwrap(), Some(session.clone()), "reading leaves it");
+    assert!(store.get_session("session-x").await.unwrap().is_none());
     // Two concurrent takes: exactly one gets the session.
     let (first, second) = tokio::join!(store.take_session("session-1"), store.take_session("session-1"));
     let taken: Vec<ChallengeSession> = [first.unwrap(), second.unwrap()].into_iter().flatten().collect();
     assert_eq!(taken, vec![session]);
 
     assert_eq!(store.get_lockout("local_users", "sub-alice").await.unwrap(), LockoutRecord::default());
-    let record = LockoutRecord { failures: 3, window_started_ms: 9, locked_until_ms: Some(99) };
+    let record =
+        LockoutRecord { failures: 3, window_started_ms: 9, locked_until_ms: Some(99), last_failure_ms: 12 };
     store.put_lockout("local_users", "sub-alice", &record).await.unwrap();
     assert_eq!(store.get_lockout("local_users", "sub-alice").await.unwrap(), record);
 }
@@ -291,6 +298,8 @@ async fn refresh_tokens(store: &dyn Store) {
     assert!(store.get_refresh("rt-1").await.unwrap().unwrap().revoked);
     assert!(store.is_family_revoked("fam-1").await.unwrap());
     assert!(!store.is_family_revoked("fam-2").await.unwrap());
+    assert_eq!(store.live_revoked_families(999).await.unwrap(), ["fam-1"], "what a restart must refuse");
+    assert!(store.live_revoked_families(1000).await.unwrap().is_empty(), "nothing once its tokens expired");
     assert!(!store.mark_rotated("rt-1", 60).await.unwrap(), "a revoked token is never rotated");
 
     store.revoke_user_refresh("local_users", "sub-alice").await.unwrap();
@@ -330,6 +339,7 @@ async fn keys_and_outbox(store: &dyn Store) {
                 subject: "Your code".into(),
                 body: "123456".into(),
                 created_ms: at,
+                sealed: true,
             })
             .await
             .unwrap();

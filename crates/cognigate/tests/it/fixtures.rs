@@ -9,8 +9,8 @@ use cognigate::runtime::Runtime;
 use cognigate::services::ServiceOptions;
 use cognigate_config::{Environment, PoolKind};
 use cognigate_domain::onboarding::OnboardingState;
+use cognigate_http::Readiness;
 use cognigate_http::auth::AuthApi;
-use cognigate_http::{AppState, Readiness};
 use cognigate_service::ports::{MirrorQuery, MirrorStore, MirrorUser, PortError, PortResult};
 use serde_json::{Value, json};
 
@@ -133,27 +133,14 @@ impl Stack {
         let options = ServiceOptions { clock: clock.clone(), mirror: Some(flaky.clone()) };
         let api = Arc::new(
             cognigate::services::build(&config, Environment::Dev, authorizer.clone(), &runtime, options)
+                .await
                 .unwrap(),
         );
         let readiness = Readiness::default();
         readiness.set_ready(true);
-        let state = AppState {
-            config: Arc::new(config),
-            environment: Environment::Dev,
-            authorizer,
-            readiness,
-            engine: Some(runtime.engine.clone()),
-            local_pools: runtime
-                .pools
-                .iter()
-                .map(|p| (p.kind, p.pool_id.clone(), p.client_id.clone()))
-                .collect(),
-            wire_access: cognigate_engine::wire::WireAccess {
-                admin_access_keys: Vec::new(),
-                loopback_admin: true,
-            },
-            auth: Some(api.clone()),
-        };
+        let state =
+            cognigate::app::state(config, Environment::Dev, authorizer, &runtime, api.clone(), readiness)
+                .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(cognigate_http::serve(listener, state, async move {
             let _ = stopped.await;
@@ -161,24 +148,22 @@ impl Stack {
         Self { url, api, runtime, clock, flaky, _dir: dir, _stop: stop }
     }
 
-    /// The (pool id, client id) of a pool.
+    /// The (pool id, client id) of a pool: the public client SDK tools use over the wire in dev.
     pub fn pool_ids(&self, kind: PoolKind) -> (String, String) {
         let pool = self.runtime.pools.iter().find(|p| p.kind == kind).unwrap();
-        (pool.pool_id.clone(), pool.client_id.clone())
+        (pool.pool_id.clone(), pool.client_id.clone().unwrap())
     }
 
     /// The newest six-digit code sent to `email`.
     pub async fn code_for(&self, email: &str) -> String {
-        let messages =
-            cognigate_engine::store::Store::list_outbox(&*self.runtime.store, Some(email), 1).await.unwrap();
+        let messages = self.runtime.engine.outbox(Some(email), 1).await.unwrap();
         let body = &messages.first().unwrap_or_else(|| panic!("nothing was sent to {email}")).body;
         last_code(body).unwrap_or_else(|| panic!("no code in {body:?}"))
     }
 
     /// The temporary password of the newest invitation to `email`.
     pub async fn temporary_password_for(&self, email: &str) -> String {
-        let messages =
-            cognigate_engine::store::Store::list_outbox(&*self.runtime.store, Some(email), 1).await.unwrap();
+        let messages = self.runtime.engine.outbox(Some(email), 1).await.unwrap();
         let body = &messages[0].body;
         let line = body.lines().find(|l| l.to_lowercase().contains("password")).unwrap();
         line.rsplit(|c: char| c.is_whitespace()).find(|w| !w.is_empty()).unwrap().to_owned()
