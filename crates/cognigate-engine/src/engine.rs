@@ -122,8 +122,8 @@ impl Engine {
     pub async fn restore_revocations(&self) -> Result<usize, EngineError> {
         let families = self.parts.store.live_revoked_families(self.now()).await?;
         let count = families.len();
-        for family in families {
-            self.revocations.revoke_origin_jti(family);
+        for (family, until) in families {
+            self.note_family_revoked(&family, until);
         }
         Ok(count)
     }
@@ -138,9 +138,11 @@ impl Engine {
         Ok(self.parts.store.get_session(&hash_opaque(session)).await?.map(|session| session.client_id))
     }
 
-    /// Records in the in-process list that a login's tokens are revoked.
-    pub(crate) fn note_family_revoked(&self, family: &str) {
-        self.revocations.revoke_origin_jti(family);
+    /// Records in the in-process list that a login's tokens are revoked, until `until` (when its last
+    /// refresh token, and so every token it could mint, has expired).
+    pub(crate) fn note_family_revoked(&self, family: &str, until: Millis) {
+        let now = now_secs_of(self.now());
+        self.revocations.revoke_id_until_expiry(family, now_secs_of(until).saturating_add(1), now);
     }
 
     /// Records in the in-process list that every token of `sub` issued before `before_secs` is revoked.

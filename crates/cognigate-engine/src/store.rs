@@ -105,11 +105,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Revokes every refresh token of the family and records the family as revoked.
     async fn revoke_family(&self, pool_id: &str, family: &str, until: Millis) -> Result<(), StoreError>;
     /// Revokes every refresh token of the user and records their families as revoked, so access tokens
-    /// of those logins are refused too. Returns the families it revoked.
-    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError>;
+    /// of those logins are refused too. Returns the families it revoked, each with when its last refresh
+    /// token expires.
+    async fn revoke_user_refresh(
+        &self,
+        pool_id: &str,
+        sub: &str,
+    ) -> Result<Vec<(String, Millis)>, StoreError>;
     async fn is_family_revoked(&self, family: &str) -> Result<bool, StoreError>;
-    /// The revoked families whose tokens may still be alive at `now` (what a restarted process must refuse).
-    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<String>, StoreError>;
+    /// The revoked families whose tokens may still be alive at `now` (what a restarted process must refuse),
+    /// each with when that stops being so.
+    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<(String, Millis)>, StoreError>;
     /// The user's refresh tokens that still work at `now` (not revoked, not rotated, not expired): one per
     /// signed-in session, oldest sign-in first.
     async fn live_refresh(

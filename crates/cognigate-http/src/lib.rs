@@ -219,7 +219,7 @@ pub fn wire_router(state: AppState) -> Router {
 }
 
 /// Auth bodies are small; the wire route reads its own body with its own limit.
-const API_BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// Where client addresses come from: the configured trusted proxies and the header they write.
 #[derive(Debug, Clone)]

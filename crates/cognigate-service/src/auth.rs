@@ -663,19 +663,23 @@ impl AuthService {
     pub(crate) async fn revoke(&self, what: Revoked) {
         let tokens = &self.parts.settings.tokens;
         let longest_access = tokens.access.as_secs().max(tokens.id.as_secs());
+        let now = self.now();
         let lives_for = match &what {
-            Revoked::Subject { sub, issued_before } => {
-                self.parts.revocations.revoke_subject_until(sub.clone(), issued_before.saturating_sub(1));
-                longest_access
-            }
-            Revoked::Token(id) => {
-                self.parts.revocations.revoke_jti(id.clone());
-                tokens.refresh.as_secs()
-            }
+            Revoked::Subject { .. } => longest_access,
+            Revoked::Token(_) => tokens.refresh.as_secs(),
         };
-        let expires_ms = i64::try_from(self.now().saturating_add(lives_for).saturating_add(60))
-            .unwrap_or(i64::MAX)
-            .saturating_mul(1000);
+        // A minute beyond the last token it covers: the verifiers' leeway on expiry is smaller.
+        let expires = now.saturating_add(lives_for).saturating_add(60);
+        match &what {
+            Revoked::Subject { sub, issued_before } => self.parts.revocations.revoke_subject_until_expiry(
+                sub.clone(),
+                issued_before.saturating_sub(1),
+                expires,
+                now,
+            ),
+            Revoked::Token(id) => self.parts.revocations.revoke_id_until_expiry(id.clone(), expires, now),
+        }
+        let expires_ms = i64::try_from(expires).unwrap_or(i64::MAX).saturating_mul(1000);
         let record = StoredRevocation { pool: self.parts.pool, what, expires_ms };
         if let Err(error) = self.shared.revocation_store.record_revocation(&record).await {
             tracing::error!(error = %error, "a revocation could not be stored; it holds in this process only");

@@ -638,10 +638,15 @@ impl Store for SqlStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn revoke_user_refresh(&self, pool_id: &str, sub: &str) -> Result<Vec<String>, StoreError> {
+    async fn revoke_user_refresh(
+        &self,
+        pool_id: &str,
+        sub: &str,
+    ) -> Result<Vec<(String, Millis)>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let families: Vec<String> = sqlx::query(
-            "SELECT DISTINCT family FROM refresh_tokens WHERE pool_id = $1 AND sub = $2 AND revoked = 0 ORDER BY family",
+        let families: Vec<(String, Millis)> = sqlx::query(
+            "SELECT family, MAX(expires_ms) AS until_ms FROM refresh_tokens \
+             WHERE pool_id = $1 AND sub = $2 AND revoked = 0 GROUP BY family ORDER BY family",
         )
         .bind(pool_id)
         .bind(sub)
@@ -649,8 +654,8 @@ impl Store for SqlStore {
         .await
         .map_err(backend)?
         .iter()
-        .map(|row| row.try_get::<String, _>("family"))
-        .collect::<Result<_, _>>()
+        .map(|row| Ok((row.try_get::<String, _>("family")?, row.try_get::<i64, _>("until_ms")?)))
+        .collect::<Result<_, sqlx::Error>>()
         .map_err(backend)?;
         sqlx::query(
             "INSERT INTO revoked_families (family, pool_id, until_ms) \
@@ -673,15 +678,15 @@ impl Store for SqlStore {
         Ok(families)
     }
 
-    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<String>, StoreError> {
-        sqlx::query("SELECT family FROM revoked_families WHERE until_ms > $1 ORDER BY family")
+    async fn live_revoked_families(&self, now: Millis) -> Result<Vec<(String, Millis)>, StoreError> {
+        sqlx::query("SELECT family, until_ms FROM revoked_families WHERE until_ms > $1 ORDER BY family")
             .bind(now)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?
             .iter()
-            .map(|row| row.try_get::<String, _>("family"))
-            .collect::<Result<_, _>>()
+            .map(|row| Ok((row.try_get::<String, _>("family")?, row.try_get::<i64, _>("until_ms")?)))
+            .collect::<Result<_, sqlx::Error>>()
             .map_err(backend)
     }
 

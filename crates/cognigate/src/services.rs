@@ -152,11 +152,18 @@ pub async fn build(
         let info = provider.info();
         let revocations = Arc::new(RevocationList::new());
         let now_ms = i64::try_from(options.clock.now()).unwrap_or(i64::MAX).saturating_mul(1000);
+        let now = options.clock.now();
         for stored in revocation_store.live_revocations(*kind, now_ms).await? {
+            let expires = u64::try_from(stored.expires_ms.div_euclid(1000)).unwrap_or(0);
             match stored.what {
-                Revoked::Token(id) => revocations.revoke_jti(id),
+                Revoked::Token(id) => revocations.revoke_id_until_expiry(id, expires, now),
                 Revoked::Subject { sub, issued_before } => {
-                    revocations.revoke_subject_until(sub, issued_before.saturating_sub(1));
+                    revocations.revoke_subject_until_expiry(
+                        sub,
+                        issued_before.saturating_sub(1),
+                        expires,
+                        now,
+                    );
                 }
             }
         }

@@ -52,7 +52,9 @@ export class TriggersStack extends Stack {
     });
 
     const pools = POOL_KINDS.map((kind) => importedPoolArn(env, kind));
-    // PostConfirmation gives a new account its base type and puts it in its pool's default group.
+    // PostConfirmation gives a new account its base type and onboarding state (custom:base_type,
+    // custom:onboarding) and puts it in its pool's default group. IAM cannot narrow
+    // AdminUpdateUserAttributes to some attributes: the action on the two pools is the whole grant.
     new iam.Policy(this, 'ConfirmAccounts', {
       roles: [this.triggers.role],
       statements: [

@@ -102,6 +102,14 @@ export function importedPoolArn(env: EnvironmentName, kind: PoolKind): string {
   return `arn:${Aws.PARTITION}:cognito-idp:${Aws.REGION}:${Aws.ACCOUNT_ID}:userpool/${id}`;
 }
 
+/**
+ * The custom attributes cognigate decides a user's access by, in every pool: the role, base type, tier and
+ * team, and the onboarding state (`custom:onboarding`), which the PreTokenGeneration trigger reads to decide
+ * whether a token carries a role and permissions at all. Only the service and the triggers write them, with
+ * administrator credentials.
+ */
+export const ADMIN_ONLY_ATTRIBUTES = ['role', 'base_type', 'tier', 'team', 'onboarding'] as const;
+
 export interface CognigateUserPoolProps {
   readonly env: EnvironmentName;
   readonly kind: PoolKind;
@@ -120,6 +128,7 @@ export class CognigateUserPool extends Construct {
   constructor(scope: Construct, id: string, props: CognigateUserPoolProps) {
     super(scope, id);
     const { env, kind, settings, deployment } = props;
+    refuseWritableAccessAttributes(env, kind, settings);
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       userPoolName: resourceName(env, kind),
@@ -309,16 +318,37 @@ function customAttributes(attributes: readonly CustomAttributeSettings[]): {
 }
 
 /**
- * What an app client may write: the mutable attributes, except the admin-only ones (role, base type, tier,
- * team) that only the service and the triggers set with administrator credentials.
+ * What an app client may write: every attribute except the admin-only ones (role, base type, tier, team,
+ * onboarding state) that only the service and the triggers set with administrator credentials.
+ *
+ * Immutable attributes (the customer's `company_name` and `vat_number`) stay writable on purpose: Cognito
+ * sets an immutable attribute only when the user is created, at sign-up only if the client may write it, and
+ * refuses every change afterwards, whoever asks. Leaving them out would make every sign-up that carries them
+ * fail. The Terraform module (infra/terraform/modules/cognito, `local.write_attributes`) has the same rule.
  */
 function clientWriteAttributes(settings: PoolSettings): cognito.ClientAttributes {
   const mask: { [key: string]: boolean } = {};
   for (const attribute of settings.standardAttributes) {
-    if (attribute.mutable) {
-      mask[standardAttributeKey(attribute.name)] = true;
-    }
+    mask[standardAttributeKey(attribute.name)] = true;
   }
-  const custom = settings.customAttributes.filter((a) => a.mutable && !a.adminOnly).map((a) => a.name);
+  const custom = settings.customAttributes.filter((a) => !a.adminOnly).map((a) => a.name);
   return new cognito.ClientAttributes().withStandardAttributes(mask).withCustomAttributes(...custom);
+}
+
+/**
+ * Refuses a pool whose file lacks one of the attributes cognigate decides access by, or lets its app client
+ * write one: a user could then give themselves a role, or mark their own account active. The Terraform
+ * module validates the same (`var.custom_attributes`).
+ */
+function refuseWritableAccessAttributes(env: EnvironmentName, kind: PoolKind, settings: PoolSettings): void {
+  const refused = ADMIN_ONLY_ATTRIBUTES.filter(
+    (name) => !settings.customAttributes.some((a) => a.name === name && a.type === 'String' && a.adminOnly),
+  );
+  if (refused.length > 0) {
+    throw new Error(
+      `${env}: the ${kind} pool in infra/cognigate.json is refused: ` +
+        `${refused.map((name) => `custom:${name}`).join(', ')} must be present, of type String and admin-only ` +
+        '(cognigate decides access by them; app clients must not write them)',
+    );
+  }
 }

@@ -10,6 +10,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 
 import type { PoolKind, PoolSettings } from '../lib/cognigate-file';
 import { ENVIRONMENTS, type EnvironmentName } from '../lib/environments';
+import { ADMIN_ONLY_ATTRIBUTES } from '../lib/user-pool';
 import { FILE, editedFile, resources, single, templates, type Resource } from './support';
 
 function template(env: EnvironmentName, kind: PoolKind): Template {
@@ -94,8 +95,8 @@ for (const env of ENVIRONMENTS) {
         }
       });
 
-      it('keeps the admin-only attributes (role, base_type, tier, team) out of the client’s write attributes', () => {
-        for (const name of ['role', 'base_type', 'tier', 'team']) {
+      it('keeps the admin-only attributes (role, base_type, tier, team, onboarding) out of the client’s write attributes', () => {
+        for (const name of ADMIN_ONLY_ATTRIBUTES) {
           assert.ok(
             settings.customAttributes.some((a) => a.name === name && a.adminOnly),
             `${name} is admin-only`,
@@ -103,10 +104,12 @@ for (const env of ENVIRONMENTS) {
         }
         const [, client] = single(template(env, kind), 'AWS::Cognito::UserPoolClient');
         const writable: string[] = client.Properties.WriteAttributes;
+        // Every attribute but the admin-only ones, immutable ones included: Cognito sets those at sign-up
+        // only, and only through a client that may write them.
         const expectedCustom = settings.customAttributes
-          .filter((a) => a.mutable && !a.adminOnly)
+          .filter((a) => !a.adminOnly)
           .map((a) => `custom:${a.name}`);
-        const expectedStandard = settings.standardAttributes.filter((a) => a.mutable).map((a) => a.name);
+        const expectedStandard = settings.standardAttributes.map((a) => a.name);
         assert.deepEqual([...writable].sort(), [...expectedCustom, ...expectedStandard].sort());
         for (const attribute of settings.customAttributes.filter((a) => a.adminOnly)) {
           assert.ok(
@@ -114,6 +117,21 @@ for (const env of ENVIRONMENTS) {
             `custom:${attribute.name} must not be writable`,
           );
         }
+      });
+
+      it('declares custom:onboarding (String, mutable, up to 64 characters) and the client cannot write it', () => {
+        const schema: any[] = pool(env, kind).Properties.Schema;
+        assert.deepEqual(
+          schema.find((entry) => entry.Name === 'onboarding'),
+          {
+            Name: 'onboarding',
+            AttributeDataType: 'String',
+            Mutable: true,
+            StringAttributeConstraints: { MinLength: '0', MaxLength: '64' },
+          },
+        );
+        const [, client] = single(template(env, kind), 'AWS::Cognito::UserPoolClient');
+        assert.ok(!client.Properties.WriteAttributes.includes('custom:onboarding'));
       });
 
       it('gives the client the file’s token lifetimes, in minutes', () => {
@@ -226,6 +244,28 @@ for (const env of ENVIRONMENTS) {
     });
   }
 
+  describe(`${env} customer business attributes`, () => {
+    it('declares company_name and vat_number immutable, and lets the client write them at sign-up', () => {
+      const schema: any[] = pool(env, 'customer').Properties.Schema;
+      const [, client] = single(template(env, 'customer'), 'AWS::Cognito::UserPoolClient');
+      for (const name of ['company_name', 'vat_number']) {
+        const declared = schema.find((entry) => entry.Name === name);
+        assert.ok(declared !== undefined, `${name} is declared`);
+        assert.equal(declared.AttributeDataType, 'String', name);
+        assert.equal(declared.Mutable, false, `${name} is immutable`);
+        assert.ok(client.Properties.WriteAttributes.includes(`custom:${name}`), `custom:${name} is writable`);
+      }
+    });
+
+    it('has the staff pool declare neither', () => {
+      const schema: any[] = pool(env, 'staff').Properties.Schema;
+      assert.deepEqual(
+        schema.filter((entry) => entry.Name === 'company_name' || entry.Name === 'vat_number'),
+        [],
+      );
+    });
+  });
+
   describe(`${env} pools: what differs between customers and staff`, () => {
     it('lets customers sign themselves up and only invites staff', () => {
       assert.equal(pool(env, 'customer').Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, false);
@@ -299,6 +339,49 @@ describe('auth stacks follow the file', () => {
     });
     const [, client] = single(customerAuth, 'AWS::Cognito::UserPoolClient');
     assert.ok(!client.Properties.WriteAttributes.includes('custom:loyalty_points'));
+  });
+
+  it('lets the client write a new immutable attribute, and never a new admin-only one', () => {
+    const file = editedFile((json) => {
+      json.environments.dev.pools.customer.customAttributes.push(
+        {
+          name: 'birth_country',
+          type: 'String',
+          mutable: false,
+          minLength: 2,
+          maxLength: 2,
+          adminOnly: false,
+        },
+        { name: 'risk_score', type: 'Number', mutable: false, min: 0, max: 100, adminOnly: true },
+      );
+    });
+    const { customerAuth } = templates('dev', { cognigateFile: file });
+    const [, client] = single(customerAuth, 'AWS::Cognito::UserPoolClient');
+    assert.ok(client.Properties.WriteAttributes.includes('custom:birth_country'));
+    assert.ok(!client.Properties.WriteAttributes.includes('custom:risk_score'));
+  });
+
+  it('refuses a pool whose access attributes the client could write, or that lacks one', () => {
+    const writable = editedFile((json) => {
+      const onboarding = json.environments.staging.pools.customer.customAttributes.find(
+        (a: { name: string }) => a.name === 'onboarding',
+      );
+      onboarding.adminOnly = false;
+    });
+    assert.throws(
+      () => templates('staging', { cognigateFile: writable }),
+      /staging: the customer pool in infra\/cognigate\.json is refused: custom:onboarding must be present, of type String and admin-only/,
+    );
+    const missing = editedFile((json) => {
+      const staff = json.environments.prod.pools.staff;
+      staff.customAttributes = staff.customAttributes.filter(
+        (a: { name: string }) => a.name !== 'onboarding' && a.name !== 'role',
+      );
+    });
+    assert.throws(
+      () => templates('prod', { cognigateFile: missing }),
+      /prod: the staff pool in infra\/cognigate\.json is refused: custom:role, custom:onboarding must be present, of type String and admin-only/,
+    );
   });
 
   it('refuses a staff pool that does not require TOTP, or that anyone can join', () => {

@@ -110,6 +110,19 @@ for (const env of ENVIRONMENTS) {
       ]);
     });
 
+    it('may write attributes on both pools, as PostConfirmation does for custom:base_type and custom:onboarding', () => {
+      const template = triggers(env);
+      const [roleId] = single(template, 'AWS::IAM::Role');
+      const grants = Object.values(resources(template, 'AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => [statement.Action].flat().includes('cognito-idp:AdminUpdateUserAttributes'));
+      assert.equal(grants.length, 1);
+      assert.equal(grants[0].Effect, 'Allow');
+      assert.equal(grants[0].Condition, undefined);
+      assert.deepEqual(grants[0].Resource, [poolArn(env, 'customer'), poolArn(env, 'staff')]);
+    });
+
     it(`keeps its logs ${RETENTION_DAYS[env]} days in a group named by the convention`, () => {
       const [, logGroup] = single(triggers(env), 'AWS::Logs::LogGroup');
       assert.equal(logGroup.Properties.LogGroupName, `${env}-cognigate-triggers-logs`);

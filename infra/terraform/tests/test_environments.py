@@ -183,7 +183,7 @@ def test_shared_values_pass_the_module_rules(shared, name, pool_name):
     assert any(a["name"] == "email" and a["required"] for a in pool["standardAttributes"]), where
     custom = {attribute["name"]: attribute for attribute in pool["customAttributes"]}
     assert len(custom) == len(pool["customAttributes"]) <= 50, where
-    for admin in ("role", "base_type", "tier", "team"):
+    for admin in ("role", "base_type", "tier", "team", "onboarding"):
         assert custom[admin]["adminOnly"] is True and custom[admin]["type"] == "String", f"{where}: {admin}"
     for attribute in custom.values():
         assert re.fullmatch(r"[A-Za-z0-9_]{1,20}", attribute["name"]), where

@@ -123,13 +123,25 @@ def test_mfa_modes_use_cognito_names(module):
     )
 
 
+ADMIN_ONLY_ATTRIBUTES = ("role", "base_type", "tier", "team", "onboarding")
+
+
 def test_cognigate_admin_attributes_are_required_and_admin_only(module):
     default = module.variables["custom_attributes"]["default"]
     by_name = {attribute["name"]: attribute for attribute in default}
-    for name in ("role", "base_type", "tier", "team"):
+    for name in ADMIN_ONLY_ATTRIBUTES:
         assert by_name[name].get("admin_only") is True, f"custom:{name} must not be writable by app clients"
     conditions = " ".join(validation["condition"] for validation in module.variables["custom_attributes"]["validation"])
-    assert "base_type" in conditions and "attribute.admin_only" in conditions
+    assert "attribute.admin_only" in conditions
+    for name in ADMIN_ONLY_ATTRIBUTES:
+        assert f'"{name}"' in conditions, f"the validation must require custom:{name}"
+
+
+def test_client_writes_every_attribute_but_the_admin_only_ones(module):
+    """Immutable attributes stay writable: Cognito sets them at sign-up only, through a client allowed to."""
+    write_attributes = module.locals["write_attributes"]
+    assert "admin_only" in write_attributes, "admin-only attributes must be filtered out"
+    assert "mutable" not in write_attributes, "immutable attributes must stay writable (sign-up sets them)"
 
 
 def test_naming_convention(module):

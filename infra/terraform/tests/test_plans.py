@@ -73,6 +73,27 @@ def test_attributes_match_the_shared_file(plans, shared, env, pool):
 
 
 @pytest.mark.parametrize(("env", "pool"), cases())
+def test_onboarding_state_is_declared_and_not_writable_by_the_client(plans, env, pool):
+    planned = resources(plans[env], pool)
+    schema = {attribute["name"]: attribute for attribute in planned[("aws_cognito_user_pool", None)]["schema"]}
+    onboarding = schema["onboarding"]
+    assert onboarding["attribute_data_type"] == "String" and onboarding["mutable"] is True
+    assert onboarding["string_attribute_constraints"] == [{"min_length": "0", "max_length": "64"}]
+    client = planned[("aws_cognito_user_pool_client", None)]
+    assert "custom:onboarding" not in client["write_attributes"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_customer_business_attributes_are_immutable_and_set_at_sign_up(plans, env):
+    planned = resources(plans[env], "customer")
+    schema = {attribute["name"]: attribute for attribute in planned[("aws_cognito_user_pool", None)]["schema"]}
+    client = planned[("aws_cognito_user_pool_client", None)]
+    for name in ("company_name", "vat_number"):
+        assert schema[name]["mutable"] is False, f"custom:{name} is immutable"
+        assert f"custom:{name}" in client["write_attributes"], f"custom:{name} must be writable at sign-up"
+
+
+@pytest.mark.parametrize(("env", "pool"), cases())
 def test_client_lifetimes_match_the_shared_file(plans, shared, env, pool):
     tokens = shared["environments"][env]["pools"][pool]["tokens"]
     client = resources(plans[env], pool)[("aws_cognito_user_pool_client", None)]

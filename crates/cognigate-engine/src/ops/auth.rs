@@ -574,7 +574,7 @@ impl Engine {
     /// Revokes a login: every refresh token of its family, and the access tokens it minted.
     async fn revoke_family(&self, record: &RefreshRecord) -> Result<(), EngineError> {
         self.parts.store.revoke_family(&record.pool_id, &record.family, record.expires_ms).await?;
-        self.note_family_revoked(&record.family);
+        self.note_family_revoked(&record.family, record.expires_ms);
         Ok(())
     }
 

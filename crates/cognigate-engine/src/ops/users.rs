@@ -618,8 +618,8 @@ impl Engine {
         user.tokens_valid_after_ms = now.div_euclid(1000) * 1000;
         user.updated_ms = now;
         self.parts.store.update_user(user).await?;
-        for family in self.parts.store.revoke_user_refresh(&user.pool_id, &user.sub).await? {
-            self.note_family_revoked(&family);
+        for (family, until) in self.parts.store.revoke_user_refresh(&user.pool_id, &user.sub).await? {
+            self.note_family_revoked(&family, until);
         }
         self.note_subject_revoked(&user.sub, now.div_euclid(1000));
         Ok(())

@@ -298,11 +298,16 @@ async fn refresh_tokens(store: &dyn Store) {
     assert!(store.get_refresh("rt-1").await.unwrap().unwrap().revoked);
     assert!(store.is_family_revoked("fam-1").await.unwrap());
     assert!(!store.is_family_revoked("fam-2").await.unwrap());
-    assert_eq!(store.live_revoked_families(999).await.unwrap(), ["fam-1"], "what a restart must refuse");
+    assert_eq!(
+        store.live_revoked_families(999).await.unwrap(),
+        [("fam-1".to_owned(), 1000)],
+        "what a restart must refuse, and until when"
+    );
     assert!(store.live_revoked_families(1000).await.unwrap().is_empty(), "nothing once its tokens expired");
     assert!(!store.mark_rotated("rt-1", 60).await.unwrap(), "a revoked token is never rotated");
 
-    store.revoke_user_refresh("local_users", "sub-alice").await.unwrap();
+    let families = store.revoke_user_refresh("local_users", "sub-alice").await.unwrap();
+    assert!(families.iter().all(|(family, until)| family != "fam-1" && *until > 0), "{families:?}");
     assert!(store.get_refresh("rt-2").await.unwrap().unwrap().revoked);
     assert!(!store.get_refresh("rt-3").await.unwrap().unwrap().revoked, "other users keep their tokens");
     assert!(live(2).await.is_empty(), "revoked tokens are no sessions");

@@ -92,8 +92,10 @@ pub struct Stack {
     pub runtime: Runtime,
     pub clock: Arc<TestClock>,
     pub flaky: Arc<FlakyMirror>,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<()>,
 }
 
 pub fn now_secs() -> u64 {
@@ -104,14 +106,34 @@ impl Stack {
     /// The repository's `cognigate.toml` (dev) with its state in a temporary directory, and `vars` as
     /// `COGNIGATE_*` overrides.
     pub async fn start(vars: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Self::launch(tempfile::tempdir().unwrap(), vars, "127.0.0.1:0").await
+    }
+
+    /// Stops this process's cognigate and starts a new one on the same state and address: what a
+    /// restart of the service leaves (nothing held in memory survives; the store does).
+    pub async fn restart(self) -> Self {
+        let Self { url, api, runtime, dir, vars, stop, served, .. } = self;
+        drop(stop);
+        served.await.unwrap();
+        drop((api, runtime));
+        let address = url.trim_start_matches("http://").to_owned();
+        Self::launch(dir, vars, &address).await
+    }
+
+    /// The directory the state lives in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    async fn launch(dir: tempfile::TempDir, vars: Vec<(String, String)>, address: &str) -> Self {
         let secret_file = dir.path().join("webhook.secret");
         std::fs::write(&secret_file, WEBHOOK_SECRET).unwrap();
         let source = std::fs::read_to_string(repo_root().join("cognigate.toml")).unwrap().replace(
             r#"webhook = { env = "COGNIGATE_SECRET_WEBHOOK" }"#,
             &format!("webhook = {{ file = {:?} }}", secret_file.display().to_string()),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let data_dir = dir.path().display().to_string();
         let store_url = format!("sqlite://{data_dir}/cognigate.db");
@@ -121,7 +143,7 @@ impl Stack {
             ("COGNIGATE_STORE__URL", &store_url),
             ("COGNIGATE_SERVICE__PUBLIC_URL", &url),
         ];
-        all.extend_from_slice(vars);
+        all.extend(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let config =
             cognigate_config::load_from_str(&source, "cognigate.toml", Environment::Dev, all).unwrap();
         let authorizer = Arc::new(cognigate_policy::Authorizer::from_config(&config).unwrap());
@@ -142,10 +164,13 @@ impl Stack {
             cognigate::app::state(config, Environment::Dev, authorizer, &runtime, api.clone(), readiness)
                 .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(cognigate_http::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
-        Self { url, api, runtime, clock, flaky, _dir: dir, _stop: stop }
+        let served = tokio::spawn(async move {
+            let _ = cognigate_http::serve(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Self { url, api, runtime, clock, flaky, dir, vars, stop, served }
     }
 
     /// The (pool id, client id) of a pool: the public client SDK tools use over the wire in dev.

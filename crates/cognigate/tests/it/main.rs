@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 mod admin;
+mod audit;
 mod auth;
 mod cli;
+mod corpus;
 mod fixtures;
 mod infra;
 mod serve;

@@ -37,8 +37,11 @@ locals {
     refresh = var.token_validity_refresh * 1440
   }
 
-  # The app client reads every attribute and writes all but the admin-only ones (role, tier, ...), which
-  # only cognigate's administrative calls may change.
+  # The app client reads every attribute and writes all but the admin-only ones (role, base_type, tier, team,
+  # onboarding), which only cognigate's administrative calls may change. Immutable attributes (the customer
+  # pool's company_name and vat_number) stay writable on purpose: Cognito sets an immutable attribute only
+  # when the user is created, at sign-up only if the client may write it, and refuses every change after
+  # that. The CDK app (infra/cdk/lib/user-pool.ts, clientWriteAttributes) has the same rule.
   read_attributes = concat(
     [for attribute in var.standard_attributes : attribute.name],
     contains([for attribute in var.standard_attributes : attribute.name], "email") ? ["email_verified"] : [],

@@ -371,7 +371,7 @@ variable "standard_attributes" {
 }
 
 variable "custom_attributes" {
-  description = "Custom attributes (custom:<name>). admin_only attributes are readable but not writable by the app client. cognigate keeps role, base_type, tier and team here; they must be present and admin_only, or users could grant themselves roles."
+  description = "Custom attributes (custom:<name>). admin_only attributes are readable but not writable by the app client; all others are writable, immutable ones too (Cognito sets those at sign-up only). cognigate keeps role, base_type, tier, team and onboarding here; they must be present and admin_only, or users could grant themselves roles or activate their own accounts."
   type = list(object({
     name       = string
     type       = optional(string, "String")
@@ -387,6 +387,7 @@ variable "custom_attributes" {
     { name = "base_type", min_length = 1, max_length = 64, admin_only = true },
     { name = "tier", min_length = 0, max_length = 256, admin_only = true },
     { name = "team", min_length = 0, max_length = 64, admin_only = true },
+    { name = "onboarding", min_length = 0, max_length = 64, admin_only = true },
   ]
 
   validation {
@@ -428,10 +429,10 @@ variable "custom_attributes" {
 
   validation {
     condition = alltrue([
-      for name in ["role", "base_type", "tier", "team"] :
+      for name in ["role", "base_type", "tier", "team", "onboarding"] :
       anytrue([for attribute in var.custom_attributes : attribute.name == name && attribute.type == "String" && attribute.admin_only])
     ])
-    error_message = "custom_attributes must contain role, base_type, tier and team as admin_only String attributes: cognigate reads a user's access from them, so app clients must not write them."
+    error_message = "custom_attributes must contain role, base_type, tier, team and onboarding as admin_only String attributes: cognigate reads a user's access and onboarding state from them, so app clients must not write them."
   }
 }
 

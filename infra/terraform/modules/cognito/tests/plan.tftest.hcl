@@ -110,7 +110,7 @@ run "dev_defaults" {
 
   assert {
     condition = toset(aws_cognito_user_pool_client.this.write_attributes) == toset(["email"]) && toset(aws_cognito_user_pool_client.this.read_attributes) == toset([
-      "email", "email_verified", "custom:role", "custom:base_type", "custom:tier", "custom:team",
+      "email", "email_verified", "custom:role", "custom:base_type", "custom:tier", "custom:team", "custom:onboarding",
     ])
     error_message = "the client reads every attribute but cannot write cognigate's admin-only ones"
   }
@@ -209,7 +209,7 @@ run "prod_staff_pool" {
 
   assert {
     condition     = toset(aws_cognito_user_pool_client.this.write_attributes) == toset(["email", "given_name", "family_name"])
-    error_message = "staff cannot write role, base_type, tier or team through the client"
+    error_message = "staff cannot write role, base_type, tier, team or onboarding through the client"
   }
 }
 
@@ -326,7 +326,9 @@ run "custom_attribute_constraints" {
       { name = "base_type", min_length = 1, max_length = 64, admin_only = true },
       { name = "tier", min_length = 1, max_length = 64, admin_only = true },
       { name = "team", min_length = 1, max_length = 64, admin_only = true },
+      { name = "onboarding", min_length = 0, max_length = 64, admin_only = true },
       { name = "display_name", min_length = 2, max_length = 60 },
+      { name = "company_name", min_length = 2, max_length = 120, mutable = false },
       { name = "credits", type = "Number", min = 0, max = 1000, mutable = false },
     ]
   }
@@ -353,5 +355,23 @@ run "custom_attribute_constraints" {
   assert {
     condition     = contains(aws_cognito_user_pool_client.this.write_attributes, "custom:display_name") && !contains(aws_cognito_user_pool_client.this.write_attributes, "custom:tier")
     error_message = "configured attributes are writable, admin-only ones are not"
+  }
+
+  assert {
+    condition = (
+      one([for schema in aws_cognito_user_pool.this.schema : schema if schema.name == "company_name"]).mutable == false &&
+      contains(aws_cognito_user_pool_client.this.write_attributes, "custom:company_name") &&
+      contains(aws_cognito_user_pool_client.this.write_attributes, "custom:credits")
+    )
+    error_message = "immutable attributes stay writable by the client: Cognito sets them at sign-up only, through a client that may write them"
+  }
+
+  assert {
+    condition = (
+      one([for schema in aws_cognito_user_pool.this.schema : schema if schema.name == "onboarding"]).mutable == true &&
+      !contains(aws_cognito_user_pool_client.this.write_attributes, "custom:onboarding") &&
+      contains(aws_cognito_user_pool_client.this.read_attributes, "custom:onboarding")
+    )
+    error_message = "the onboarding state is declared, readable, and not writable by the client"
   }
 }

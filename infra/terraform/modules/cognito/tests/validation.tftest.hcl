@@ -152,6 +152,34 @@ run "role_attribute_writable_by_clients" {
       { name = "base_type", min_length = 1, max_length = 64, admin_only = true },
       { name = "tier", min_length = 1, max_length = 64, admin_only = true },
       { name = "team", min_length = 1, max_length = 64, admin_only = true },
+      { name = "onboarding", min_length = 0, max_length = 64, admin_only = true },
+    ]
+  }
+  expect_failures = [var.custom_attributes]
+}
+
+run "onboarding_attribute_writable_by_clients" {
+  command = plan
+  variables {
+    custom_attributes = [
+      { name = "role", admin_only = true },
+      { name = "base_type", admin_only = true },
+      { name = "tier", admin_only = true },
+      { name = "team", admin_only = true },
+      { name = "onboarding", min_length = 0, max_length = 64, admin_only = false },
+    ]
+  }
+  expect_failures = [var.custom_attributes]
+}
+
+run "onboarding_attribute_missing" {
+  command = plan
+  variables {
+    custom_attributes = [
+      { name = "role", admin_only = true },
+      { name = "base_type", admin_only = true },
+      { name = "tier", admin_only = true },
+      { name = "team", admin_only = true },
     ]
   }
   expect_failures = [var.custom_attributes]
@@ -165,6 +193,7 @@ run "custom_attribute_name_too_long" {
       { name = "base_type", admin_only = true },
       { name = "tier", admin_only = true },
       { name = "team", admin_only = true },
+      { name = "onboarding", admin_only = true },
       { name = "a_name_far_longer_than_twenty" },
     ]
   }
@@ -179,6 +208,7 @@ run "string_attribute_with_number_bounds" {
       { name = "base_type", admin_only = true },
       { name = "tier", admin_only = true },
       { name = "team", admin_only = true },
+      { name = "onboarding", admin_only = true },
       { name = "nickname2", min = 1, max = 5 },
     ]
   }
