@@ -55,6 +55,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/login", get(login_page).post(login))
         .route("/console/login/mfa", get(mfa_page).post(mfa))
+        .route("/console/login/recovery", get(recovery_page).post(recovery))
         .route("/console/login/new-password", get(new_password_page).post(new_password))
         .route("/console/login/mfa-setup", get(mfa_setup_page).post(mfa_setup))
         .route("/console/logout", post(logout))
@@ -566,6 +567,42 @@ async fn mfa(
         attributes: BTreeMap::new(),
     };
     let outcome = admin.staff().respond(&meta.0, request).await;
+    after_sign_in_step(&console, session, &email, outcome)
+}
+
+#[derive(Template)]
+#[template(path = "console/recovery.html")]
+struct RecoveryPage {
+    layout: Layout,
+}
+
+async fn recovery_page(Extension(console): Ext, headers: HeaderMap) -> Response {
+    let (session, cookie) = anonymous_session(&console, &headers);
+    let page = render(&RecoveryPage { layout: anonymous_layout(&console, &session, "Lost authenticator") });
+    match cookie {
+        Some(cookie) => with_cookie(page, &cookie),
+        None => page,
+    }
+}
+
+/// A sign-in with the password and a one-time recovery code: the lost authenticator is removed, and the
+/// sign-in continues with the enrolment of a new one.
+async fn recovery(
+    State(state): State<AppState>,
+    Extension(console): Ext,
+    meta: Meta,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(session) = session_form(&console, &headers, &form) else { return csrf_refused(&console) };
+    let Ok(admin) = crate::admin::admin(&state) else { return redirect("/console/login") };
+    let email = field(&form, "email").trim().to_owned();
+    let request = LoginRequest {
+        email: email.clone(),
+        password: field(&form, "password").to_owned(),
+        recovery_code: Some(field(&form, "recovery_code").trim().to_owned()),
+    };
+    let outcome = admin.staff().login(&meta.0, request).await;
     after_sign_in_step(&console, session, &email, outcome)
 }
 
