@@ -140,8 +140,12 @@ async function firstSignIn(page, email, temporary, password, shotPrefix) {
   await page.getByLabel('Code from your authenticator app').fill(totp(secret, -1));
   await page.getByRole('button', { name: 'Verify and sign in' }).click();
   await page.waitForURL(/\/console\/users/);
-  assert.match(await flash(page), new RegExp(`Signed in as ${email}`));
-  return secret;
+  const welcome = await flash(page);
+  assert.match(welcome, new RegExp(`Signed in as ${email}`));
+  // The enrolment hands out one-time recovery codes, once.
+  const recoveryCodes = [...welcome.matchAll(/\b([a-z2-7]{5}-[a-z2-7]{5})\b/g)].map((m) => m[1]);
+  assert.equal(recoveryCodes.length, 10, welcome);
+  return { secret, recoveryCodes };
 }
 
 async function signOut(page) {
@@ -193,7 +197,7 @@ test('staff manage both pools through the console', async () => {
   await admin.getByLabel('Password').fill('not-the-password');
   await admin.getByRole('button', { name: 'Sign in' }).click();
   assert.equal(await flash(admin), 'Wrong email or password.');
-  const adminSecret = await firstSignIn(admin, SUPER_ADMIN, firstPassword, ADMIN_PASSWORD, '02-admin');
+  const { secret: adminSecret } = await firstSignIn(admin, SUPER_ADMIN, firstPassword, ADMIN_PASSWORD, '02-admin');
   await signOut(admin);
   await admin.getByLabel('Email').fill(SUPER_ADMIN);
   await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -232,7 +236,7 @@ test('staff manage both pools through the console', async () => {
 
   // --- The manager's first sign-in, in a browser of their own. ---
   const manager = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await firstSignIn(manager, MANAGER, temporary, MANAGER_PASSWORD, '07-manager');
+  const { recoveryCodes } = await firstSignIn(manager, MANAGER, temporary, MANAGER_PASSWORD, '07-manager');
   // Only what a manager may use is offered.
   const nav = await manager.getByRole('navigation', { name: 'Console' }).textContent();
   assert.match(nav, /Approvals/);
@@ -268,6 +272,39 @@ test('staff manage both pools through the console', async () => {
   await admin.reload();
   assert.equal((await admin.locator('#onboarding').textContent()).trim(), 'pending_approval');
 
+  // --- The manager lost the authenticator: a recovery code signs them in once, and a new one is set up. ---
+  await signOut(manager);
+  await manager.getByLabel('Email').fill(MANAGER);
+  await manager.getByLabel('Password').fill(MANAGER_PASSWORD);
+  await manager.getByRole('button', { name: 'Sign in' }).click();
+  await manager.waitForURL(/\/console\/login\/mfa$/);
+  await manager.getByRole('link', { name: 'Lost your authenticator?' }).click();
+  await manager.waitForURL(/\/console\/login\/recovery$/);
+  await assertLabelled(manager, 'recovery');
+  await shoot(manager, '10b-recovery');
+  const recover = async (code) => {
+    await manager.getByLabel('Email').fill(MANAGER);
+    await manager.getByLabel('Password').fill(MANAGER_PASSWORD);
+    await manager.getByLabel('Recovery code').fill(code);
+    await manager.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await recover('aaaaa-aaaaa');
+  await manager.waitForURL(/\/console\/login\/recovery$/);
+  assert.equal(await flash(manager), 'Wrong email, password or recovery code.');
+  await recover(recoveryCodes[3].toUpperCase());
+  await manager.waitForURL(/\/console\/login\/mfa-setup$/);
+  const newSecret = (await manager.locator('#totp-secret').textContent()).trim();
+  await manager.getByLabel('Code from your authenticator app').fill(totp(newSecret, 0));
+  await manager.getByRole('button', { name: 'Verify and sign in' }).click();
+  await manager.waitForURL(/\/console\/users/);
+  assert.match(await flash(manager), /recovery codes/);
+  // The old codes died with the old authenticator.
+  await signOut(manager);
+  await manager.goto(`${url}/console/login/recovery`);
+  await recover(recoveryCodes[4]);
+  await manager.waitForURL(/\/console\/login\/recovery$/);
+  assert.equal(await flash(manager), 'Wrong email, password or recovery code.');
+
   // --- The super_admin makes a customer premium: the detail and the audit log show it. ---
   await admin.goto(`${url}/console/users?email=alice`);
   await admin.getByRole('link', { name: 'alice@example.com' }).click();
@@ -287,7 +324,7 @@ test('staff manage both pools through the console', async () => {
 
   // --- A customer who signs in through the auth API, disabled in the console, cannot sign in any more. ---
   let answer = await authApi('register', { email: CUSTOMER, password: CUSTOMER_PASSWORD });
-  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  assert.equal(answer.status, 202, JSON.stringify(answer.body));
   const code = [...(await outboxMessage(admin, CUSTOMER)).matchAll(/(?<!\d)(\d{6})(?!\d)/g)].pop()[1];
   answer = await authApi('confirm', { email: CUSTOMER, code });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));

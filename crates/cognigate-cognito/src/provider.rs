@@ -3,6 +3,7 @@
 //! it must match is the `local` provider's (`cognigate_provider::LocalProvider`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -10,7 +11,8 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::http::HttpResponse;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ChallengeNameType, DeliveryMediumType, MessageActionType, VerifySoftwareTokenResponseType,
+    AuthFlowType, ChallengeNameType, DeliveryMediumType, FeatureType, MessageActionType, UserPoolClientType,
+    VerifySoftwareTokenResponseType,
 };
 use cognigate_provider::{
     Attributes, AuthStep, ChallengeAnswer, ClientSecret, CodeDelivery, Enrolment, GroupRecord,
@@ -43,6 +45,10 @@ pub struct CognitoProvider {
     client: Client,
     info: ProviderInfo,
     client_secret: ClientSecret,
+    /// Whether the app client rotates refresh tokens, learnt from DescribeUserPoolClient once. Cognito
+    /// refuses REFRESH_TOKEN_AUTH for such a client and answers only GetTokensFromRefreshToken, which in
+    /// turn is missing from older Cognito-compatible servers: the client's own setting decides.
+    rotates_refresh: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl std::fmt::Debug for CognitoProvider {
@@ -74,7 +80,12 @@ impl CognitoProvider {
             region: settings.region,
             endpoint: settings.endpoint,
         };
-        Self { client, info, client_secret: ClientSecret::new(settings.client_secret) }
+        Self {
+            client,
+            info,
+            client_secret: ClientSecret::new(settings.client_secret),
+            rotates_refresh: Arc::default(),
+        }
     }
 
     fn pool(&self) -> &str {
@@ -105,6 +116,25 @@ impl CognitoProvider {
         provider_error(&self.info, error)
     }
 
+    async fn describe_app_client(&self) -> ProviderResult<Option<UserPoolClientType>> {
+        let output = self
+            .client
+            .describe_user_pool_client()
+            .user_pool_id(self.pool())
+            .client_id(self.app_client())
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(output.user_pool_client)
+    }
+
+    async fn rotates_refresh(&self) -> ProviderResult<bool> {
+        self.rotates_refresh
+            .get_or_try_init(|| async { Ok(rotation_enabled(self.describe_app_client().await?.as_ref())) })
+            .await
+            .copied()
+    }
+
     fn step(
         &self,
         result: Option<&aws_sdk_cognitoidentityprovider::types::AuthenticationResultType>,
@@ -115,6 +145,12 @@ impl CognitoProvider {
         convert::auth_step(result, challenge, session, parameters)
             .ok_or_else(|| incomplete(&self.info, "tokens or a challenge with its session"))
     }
+}
+
+fn rotation_enabled(client: Option<&UserPoolClientType>) -> bool {
+    client
+        .and_then(UserPoolClientType::refresh_token_rotation)
+        .is_some_and(|rotation| *rotation.feature() == FeatureType::Enabled)
 }
 
 /// Stops a listing whose server hands back the token it was given, instead of looping forever.
@@ -140,13 +176,8 @@ impl IdentityProvider for CognitoProvider {
             .await
             .map_err(|e| self.error(e))?;
         let pool = pool.user_pool().ok_or_else(|| incomplete(&self.info, "the user pool"))?;
-        self.client
-            .describe_user_pool_client()
-            .user_pool_id(self.pool())
-            .client_id(self.app_client())
-            .send()
-            .await
-            .map_err(|e| self.error(e))?;
+        let app_client = self.describe_app_client().await?;
+        let _ = self.rotates_refresh.set(rotation_enabled(app_client.as_ref()));
         Ok(convert::pool_summary(pool, self.pool()))
     }
 
@@ -253,6 +284,21 @@ impl IdentityProvider for CognitoProvider {
     }
 
     async fn refresh(&self, refresh_token: &str, username: &str) -> ProviderResult<Tokens> {
+        if self.rotates_refresh().await? {
+            let output = self
+                .client
+                .get_tokens_from_refresh_token()
+                .client_id(self.app_client())
+                .set_client_secret(self.client_secret.value().map(str::to_owned))
+                .refresh_token(refresh_token)
+                .send()
+                .await
+                .map_err(|e| self.error(e))?;
+            return output
+                .authentication_result()
+                .and_then(convert::tokens)
+                .ok_or_else(|| incomplete(&self.info, "tokens"));
+        }
         let parameters = self
             .with_secret(username, HashMap::from([("REFRESH_TOKEN".to_owned(), refresh_token.to_owned())]));
         let output = self

@@ -114,7 +114,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                     JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
                     JsonRejection::JsonDataError(error) => error.body_text(),
                     JsonRejection::BytesRejection(_) => {
-                        format!("the body could not be read; it may be at most {} KiB", crate::API_BODY_LIMIT / 1024)
+                        format!(
+                            "the body could not be read; it may be at most {} KiB",
+                            crate::API_BODY_LIMIT / 1024
+                        )
                     }
                     _ => "the body could not be read".to_owned(),
                 };

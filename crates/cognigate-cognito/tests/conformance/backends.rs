@@ -73,6 +73,16 @@ impl Backend {
     }
 
     pub async fn wire() -> Self {
+        Self::wire_with(Refresh::Reused).await
+    }
+
+    /// The wire backend with an app client that rotates refresh tokens, as `tokens.rotate_refresh` asks the
+    /// infrastructure to configure: the provider must refresh with GetTokensFromRefreshToken there.
+    pub async fn wire_rotating() -> Self {
+        Self::wire_with(Refresh::Rotated).await
+    }
+
+    async fn wire_with(refresh: Refresh) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -101,9 +111,12 @@ impl Backend {
         tokio::spawn(cognigate_http::serve(listener, state, async move {
             let _ = stopped.await;
         }));
-        let provider = provider_on(&url).await;
+        let provider = provider_on(&url, refresh).await;
         Self {
-            name: "wire",
+            name: match refresh {
+                Refresh::Reused => "wire",
+                Refresh::Rotated => "wire (rotating refresh tokens)",
+            },
             provider,
             codes: Codes::Outbox(engine),
             _keep: vec![Box::new(dir), Box::new(stop)],
@@ -141,7 +154,7 @@ impl Backend {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(up, "moto_server did not answer on {url}");
-        let provider = provider_on(&url).await;
+        let provider = provider_on(&url, Refresh::Reused).await;
         Some(Self { name: "moto", provider, codes: Codes::AnyAccepted, _keep: vec![Box::new(guard)] })
     }
 }
@@ -184,9 +197,18 @@ async fn engine(dir: &tempfile::TempDir, public_url: &str) -> Arc<Engine> {
     Arc::new(engine)
 }
 
+/// How the suite's app client treats a refresh token once used.
+#[derive(Clone, Copy)]
+pub enum Refresh {
+    /// The same refresh token serves until it expires (REFRESH_TOKEN_AUTH).
+    Reused,
+    /// Each refresh replaces it (RefreshTokenRotation enabled, no grace period).
+    Rotated,
+}
+
 /// Creates the suite's pool and client through the AWS SDK, the way a team provisions a pool, and answers
 /// the `cognito` provider for them.
-async fn provider_on(url: &str) -> Arc<dyn IdentityProvider> {
+async fn provider_on(url: &str, refresh: Refresh) -> Arc<dyn IdentityProvider> {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(url)
@@ -232,6 +254,16 @@ async fn provider_on(url: &str) -> Arc<dyn IdentityProvider> {
         .explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
         .prevent_user_existence_errors(cip::types::PreventUserExistenceErrorTypes::Enabled)
         .enable_token_revocation(true)
+        .set_refresh_token_rotation(match refresh {
+            Refresh::Reused => None,
+            Refresh::Rotated => Some(
+                cip::types::RefreshTokenRotationType::builder()
+                    .feature(cip::types::FeatureType::Enabled)
+                    .retry_grace_period_seconds(0)
+                    .build()
+                    .unwrap(),
+            ),
+        })
         .send()
         .await
         .unwrap();

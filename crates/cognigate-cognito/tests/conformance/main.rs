@@ -72,6 +72,11 @@ async fn cognito_provider_over_cognigate_wire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cognito_provider_over_cognigate_wire_with_refresh_rotation() {
+    run_suite(&Backend::wire_rotating().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cognito_provider_against_moto() {
     let Some(backend) = Backend::moto().await else {
         return;

@@ -226,6 +226,20 @@ fn refresh_issues_new_tokens(b: &Backend) -> Run<'_> {
         let renewed = ok(b.provider.refresh(&refresh_token, &username).await, "refresh")?;
         ensure!(renewed.access_token != first.access_token, "refresh must mint a new access token");
         ok(b.provider.get_user(&renewed.access_token).await, "get_user with the refreshed token")?;
+        match &renewed.refresh_token {
+            // A client that rotates: the replacement serves, the replaced one no longer does.
+            Some(next) if *next != refresh_token => {
+                ok(b.provider.refresh(next, &username).await, "refresh with the rotated refresh token")?;
+                expect_error(
+                    b.provider.refresh(&refresh_token, &username).await,
+                    ErrorCode::AuthFailed,
+                    "refresh with the replaced refresh token",
+                )?;
+            }
+            _ => {
+                ok(b.provider.refresh(&refresh_token, &username).await, "the same refresh token again")?;
+            }
+        }
         expect_error(
             b.provider.refresh("not-a-refresh-token", &username).await,
             ErrorCode::AuthFailed,

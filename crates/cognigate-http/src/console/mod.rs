@@ -603,6 +603,15 @@ async fn recovery(
         recovery_code: Some(field(&form, "recovery_code").trim().to_owned()),
     };
     let outcome = admin.staff().login(&meta.0, request).await;
+    if let Err(error) = &outcome {
+        // Back to this page, not the password form: the person holds a recovery code, not an authenticator.
+        let text = match error.code {
+            ErrorCode::AuthFailed => "Wrong email, password or recovery code.".to_owned(),
+            _ => error.message.clone(),
+        };
+        console.sessions.flash(&session.id, FlashKind::Error, text);
+        return redirect("/console/login/recovery");
+    }
     after_sign_in_step(&console, session, &email, outcome)
 }
 
