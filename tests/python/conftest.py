@@ -117,18 +117,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(data_dir: Path, stderr_path: Path):
+def _start(data_dir: Path, stderr_path: Path, extra_env: dict | None = None):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COGNIGATE_")}
     env.update(
         {
+            # `cognigate outbox` (Cognigate.outbox) opens the sealed outbox with this data directory's key.
             "COGNIGATE_SERVICE__DATA_DIR": str(data_dir),
             "COGNIGATE_STORE__URL": f"sqlite://{data_dir}/cognigate.db",
             "COGNIGATE_SERVICE__PUBLIC_URL": url,
             "NO_COLOR": "1",
         }
     )
+    env.update(extra_env or {})
     stderr = open(stderr_path, "ab")
     process = subprocess.Popen(
         [str(BINARY), "dev", "--no-seed", "--listen", f"127.0.0.1:{port}"],
@@ -169,15 +171,19 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_cognigate():
-    """A `cognigate dev` of its own (fresh data directory, free port) for the duration of the block."""
+def running_cognigate(extra_env: dict | None = None):
+    """A `cognigate dev` of its own (fresh data directory, free port) for the duration of the block.
+
+    `extra_env` adds environment variables (configuration overrides such as
+    COGNIGATE_ENGINE__WIRE__ADMIN_ACCESS_KEYS, or the secrets they refer to); they are also in the
+    returned server's `env`."""
     assert BINARY.exists(), f"{BINARY} is missing: build it with `cargo build -p cognigate` (scripts/python-tests does)"
     data_dir = Path(tempfile.mkdtemp(prefix="cognigate-pytest-"))
     stderr_path = data_dir / "server.stderr"
     process = None
     try:
         for _ in range(3):  # the free port can be taken between the probe and the bind: try another
-            process, url, env, lines, ok = _start(data_dir, stderr_path)
+            process, url, env, lines, ok = _start(data_dir, stderr_path, extra_env)
             if ok:
                 break
             _stop(process)
@@ -204,14 +210,23 @@ def cognigate():
         yield server
 
 
-def client_for(url: str, service: str = "cognito-idp"):
-    """A boto3 client as any AWS script makes one, with only the endpoint changed."""
+def client_for(
+    url: str,
+    service: str = "cognito-idp",
+    access_key_id: str = "testing",
+    secret_access_key: str = "testing",
+    config=None,
+):
+    """A boto3 client as any AWS script makes one, with only the endpoint changed. The default credentials
+    sign requests with a key no server knows, which a dev server without wire keys does not check
+    (loopback administration); a server with `engine.wire.admin_access_keys` needs one of its keys."""
     return boto3.client(
         service,
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=config,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from conftest import (
@@ -452,3 +453,61 @@ def test_the_configured_customer_pool_printed_at_start_up(idp, cognigate):
     access, ident = check_tokens(tokens(idp, pool.client_id, email, STRONG_PASSWORD), app)
     assert ident["email"] == email
     assert idp.admin_get_user(UserPoolId=pool.pool_id, Username=email)["UserStatus"] == "CONFIRMED"
+
+
+def front_door_client_id(idp, pool) -> str:
+    """The id of cognigate's own app client of a configured pool: of the pool's two clients, the one that is
+    not the public dev client printed at start-up."""
+    clients = idp.list_user_pool_clients(UserPoolId=pool.pool_id, MaxResults=60)["UserPoolClients"]
+    ids = {c["ClientId"] for c in clients}
+    assert len(ids) == 2 and pool.client_id in ids, clients
+    (own,) = ids - {pool.client_id}
+    return own
+
+
+@pytest.mark.parametrize("kind", ["customer", "staff"])
+def test_cognigate_own_client_of_a_configured_pool_is_not_served_over_the_wire(idp, cognigate, kind):
+    """The auth API reaches a configured pool through a client of its own (with its rate limits, lockout,
+    onboarding and audit in front). The wire refuses any request naming that client, carrying a token issued
+    to it or one of its challenge sessions; the printed dev client keeps working."""
+    pool = cognigate.pools[kind]
+    own = front_door_client_id(idp, pool)
+    email = confirmed_user(idp, pool.pool_id, unique_email(f"frontdoor-{kind}"))
+
+    assert_error("NotAuthorizedException", password_login, idp, own, email, STRONG_PASSWORD)
+    assert_error("NotAuthorizedException", idp.admin_initiate_auth, UserPoolId=pool.pool_id, ClientId=own,
+                 AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": STRONG_PASSWORD})
+    assert_error("NotAuthorizedException", idp.describe_user_pool_client, UserPoolId=pool.pool_id, ClientId=own)
+    assert_error("NotAuthorizedException", idp.forgot_password, ClientId=own, Username=email)
+    assert_error("NotAuthorizedException", idp.sign_up, ClientId=own, Username=unique_email("frontdoor"),
+                 Password=STRONG_PASSWORD)
+    assert not [m for m in cognigate.outbox(email) if m["kind"] == "forgot_password_code"]
+
+    # The printed client is served, for the same user and password.
+    described = idp.describe_user_pool_client(UserPoolId=pool.pool_id, ClientId=pool.client_id)["UserPoolClient"]
+    assert "ClientSecret" not in described
+    signed_in = password_login(idp, pool.client_id, email, STRONG_PASSWORD)
+    assert signed_in.get("AuthenticationResult") or signed_in.get("ChallengeName") == "MFA_SETUP", signed_in
+
+    # What the auth API hands out for its own client is no good on the wire either.
+    answer = requests.post(f"{cognigate.url}/auth/{kind}/login", json={"email": email, "password": STRONG_PASSWORD},
+                           timeout=30)
+    assert answer.status_code == 200, answer.text
+    if kind == "customer":
+        issued = answer.json()
+        access = verify_token(issued["accessToken"], pool.issuer, "access", own)
+        assert access["username"]
+        assert_error("NotAuthorizedException", idp.get_user, AccessToken=issued["accessToken"])
+        assert_error("NotAuthorizedException", idp.global_sign_out, AccessToken=issued["accessToken"])
+        assert_error("NotAuthorizedException", refresh, idp, own, issued["refreshToken"])
+        assert_error("NotAuthorizedException", refresh, idp, pool.client_id, issued["refreshToken"])
+        # The sign-in was not ended by the refused calls: the auth API still knows the token.
+        me = requests.get(f"{cognigate.url}/auth/{kind}/me",
+                          headers={"Authorization": f"Bearer {issued['accessToken']}"}, timeout=30)
+        assert me.status_code == 200, me.text
+    else:  # the staff pool requires MFA: the auth API answers with an enrolment session
+        challenge = answer.json()
+        assert challenge["challenge"] == "MFA_SETUP", challenge
+        assert_error("NotAuthorizedException", idp.associate_software_token, Session=challenge["session"])
+        assert_error("NotAuthorizedException", idp.respond_to_auth_challenge, ClientId=pool.client_id,
+                     ChallengeName="MFA_SETUP", Session=challenge["session"], ChallengeResponses={"USERNAME": email})

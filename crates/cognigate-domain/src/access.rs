@@ -163,6 +163,42 @@ pub fn roles_in_display_order(access: &PoolAccess) -> Vec<&Role> {
     roles
 }
 
+/// A Cognito group of a pool: one per role and per tier, so `cognito:groups` names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolGroup {
+    pub name: String,
+    pub description: String,
+    /// Cognito's precedence: lower wins.
+    pub precedence: u32,
+}
+
+/// The pool's groups, most senior first with precedence 10, 20, ... (lower wins in Cognito), and the group
+/// a new account joins: the least privileged role. The infrastructure creates these on AWS; the embedded
+/// engine creates the same in its pools.
+///
+/// Staff roles are ordered by rank. Customer tiers come before the base types (a tier is laid on top of a
+/// base type), and base types from the richest down.
+pub fn pool_groups(model: &AccessModel, kind: PoolKind) -> (Vec<PoolGroup>, String) {
+    let access = model.pool(kind);
+    let mut ordered: Vec<(String, String)> = Vec::new();
+    let mut tiers: Vec<_> = access.tiers.values().collect();
+    tiers.sort_by(|a, b| b.permissions.len().cmp(&a.permissions.len()).then_with(|| a.name.cmp(&b.name)));
+    ordered.extend(tiers.into_iter().map(|tier| (tier.name.clone(), tier.description.clone())));
+    // Display order runs staff from the most senior down, customer base types from the poorest up.
+    let mut roles = roles_in_display_order(access);
+    if kind == PoolKind::Customer {
+        roles.reverse();
+    }
+    let default_group = roles.last().map(|role| role.name.clone()).unwrap_or_default();
+    ordered.extend(roles.into_iter().map(|role| (role.name.clone(), role.description.clone())));
+    let groups = ordered
+        .into_iter()
+        .zip((1u32..).map(|position| position.saturating_mul(10)))
+        .map(|((name, description), precedence)| PoolGroup { name, description, precedence })
+        .collect();
+    (groups, default_group)
+}
+
 fn resolve_pool(config: &Config, pool: PoolKind) -> PoolAccess {
     let declared = config.roles.get(pool);
     let roles = declared

@@ -1,6 +1,7 @@
-//! What the identity provider's confirmation of a sign-up means for the user mirror, as a pure function:
-//! the PostConfirmation Lambda calls it on AWS, where the confirmation happens inside Cognito rather than
-//! in [`crate::auth::AuthService::confirm`], so an account confirmed either way gets the same row.
+//! What the identity provider's confirmation of a sign-up means for the account, wherever it happens: in
+//! [`crate::auth::AuthService::confirm`], or by a client of the pool that never passes through the service
+//! (Cognito's own API). [`confirm_identity`] is the PostConfirmation hook both the Lambda on AWS and the
+//! embedded engine run, so an account confirmed any way gets the same attributes, group and row.
 //!
 //! The rules are the auth service's: the role comes from the administrator-written attribute when it names
 //! a known role, otherwise the least privileged one; confirming moves a row out of `pending_verification`
@@ -11,10 +12,12 @@ use std::collections::BTreeMap;
 
 use cognigate_config::{PoolConfig, PoolKind};
 use cognigate_domain::access::AccessModel;
+use cognigate_domain::claims::ONBOARDING_ATTRIBUTE;
 use cognigate_domain::onboarding::{GateFacts, OnboardingEvent, OnboardingState, gates_for, transition};
+use cognigate_provider::{IdentityProvider, ProviderResult};
 
 use crate::auth::default_role;
-use crate::ports::MirrorUser;
+use crate::ports::{MirrorStore, MirrorUser};
 
 /// The identity whose sign-up was confirmed, as the identity provider describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,50 @@ pub fn role_of(identity: &ConfirmedIdentity, model: &AccessModel) -> String {
     attribute
         .filter(|role| model.pool(identity.pool).roles.contains_key(*role))
         .map_or_else(|| default_role(identity.pool).to_owned(), str::to_owned)
+}
+
+/// The PostConfirmation hook: makes a confirmed sign-up an account the rest of cognigate knows. In order:
+/// a customer without a base type gets the least privileged one written to `custom:base_type` (a PreSignUp
+/// answer cannot set attributes, so this is the first moment it can be); the user joins the pool's default
+/// group, the least privileged role, which is also the fallback the token claims read; the onboarding state
+/// after confirmation ([`mirror_after_confirmation`]) is written to `custom:onboarding`, which every token's
+/// claims are decided by; and, when there is a store, the mirror row is written. The first three are the
+/// identity and fail the hook when the provider refuses; the row is a copy, so a store failure is logged and
+/// left to `cognigate sync`. Answers the row.
+pub async fn confirm_identity(
+    provider: &dyn IdentityProvider,
+    mirror: Option<&dyn MirrorStore>,
+    settings: &PoolConfig,
+    model: &AccessModel,
+    mut identity: ConfirmedIdentity,
+    now_ms: i64,
+) -> ProviderResult<MirrorUser> {
+    let (pool, sub) = (identity.pool, identity.sub.clone());
+    if pool == PoolKind::Customer && identity.attribute("custom:base_type").is_none() {
+        let base = default_role(PoolKind::Customer).to_owned();
+        let update = BTreeMap::from([("custom:base_type".to_owned(), base.clone())]);
+        provider.admin_update_user_attributes(&identity.username, &update).await?;
+        identity.attributes.insert("custom:base_type".to_owned(), base);
+    }
+    let group = default_role(pool);
+    provider.admin_add_user_to_group(&identity.username, group).await?;
+    tracing::info!(pool = %pool, sub = %sub, group, "confirmed sign-up joined the default group");
+    let existing = match mirror {
+        Some(store) => store.get_mirror(pool, &sub).await.unwrap_or_else(|error| {
+            tracing::error!(pool = %pool, sub = %sub, error = %error, "the mirror row could not be read");
+            None
+        }),
+        None => None,
+    };
+    let row = mirror_after_confirmation(existing, &identity, settings, model, now_ms);
+    let onboarding = BTreeMap::from([(ONBOARDING_ATTRIBUTE.to_owned(), row.onboarding.as_str().to_owned())]);
+    provider.admin_update_user_attributes(&identity.username, &onboarding).await?;
+    if let Some(store) = mirror
+        && let Err(error) = store.put_mirror(&row).await
+    {
+        tracing::error!(pool = %pool, sub = %sub, error = %error, "the mirror row could not be written; `cognigate sync` will repair it");
+    }
+    Ok(row)
 }
 
 /// The mirror row after the identity provider confirmed `identity`'s sign-up at `now_ms`: `existing` moved

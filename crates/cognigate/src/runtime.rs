@@ -13,7 +13,7 @@ use cognigate_cognito::{CognitoProvider, CognitoSettings};
 use cognigate_config::{
     Config, Environment, MfaMethod, MfaMode, PoolConfig, PoolKind, ProviderKind, SignUpMode,
 };
-use cognigate_domain::access::AccessModel;
+use cognigate_domain::access::{AccessModel, pool_groups};
 use cognigate_domain::claims::token_claims;
 use cognigate_domain::sign_up::{AttributeRules, SignUpSource, check_sign_up};
 use cognigate_engine::clock::{Entropy, OsEntropy, SystemClock};
@@ -24,7 +24,7 @@ use cognigate_engine::triggers::{ExtraClaims, TokenContext, Triggers};
 use cognigate_engine::{Engine, EngineError, EngineParts, NewClient, NewPool};
 use cognigate_provider::{IdentityProvider, LocalProvider, PoolSummary};
 use cognigate_service::ports::MirrorStore;
-use cognigate_service::triggers::mirror_after_identity_change;
+use cognigate_service::triggers::{ConfirmedIdentity, confirm_identity, mirror_after_identity_change};
 use cognigate_store::SqlStore;
 use sha2::{Digest, Sha256};
 
@@ -246,6 +246,9 @@ struct ClaimsTrigger {
     /// The user mirror, kept in step with changes users make to their own identity.
     mirror: Arc<dyn MirrorStore>,
     clock: Arc<dyn cognigate_engine::clock::Clock>,
+    /// Each local pool's provider (through cognigate's own client), for the PostConfirmation hook; set once
+    /// the engine the providers call exists.
+    providers: Arc<std::sync::OnceLock<BTreeMap<PoolKind, Arc<dyn IdentityProvider>>>>,
 }
 
 #[async_trait]
@@ -275,6 +278,37 @@ impl Triggers for ClaimsTrigger {
         .map_err(EngineError::InvalidParameter)
     }
 
+    /// The PostConfirmation Lambda's hook, run the same way for a sign-up confirmed over the wire as on AWS.
+    async fn post_confirmation(
+        &self,
+        pool_id: &str,
+        user: &cognigate_engine::model::User,
+    ) -> Result<(), EngineError> {
+        let Some(kind) = self.pools.get(pool_id).copied() else { return Ok(()) };
+        let (Some(provider), Some((settings, _))) =
+            (self.providers.get().and_then(|providers| providers.get(&kind)), self.settings.get(&kind))
+        else {
+            return Err(EngineError::Internal(format!("the {kind} pool's confirmation hook is not ready")));
+        };
+        let identity = ConfirmedIdentity {
+            pool: kind,
+            sub: user.sub.clone(),
+            username: user.username.clone(),
+            attributes: user.attributes.clone(),
+        };
+        confirm_identity(
+            provider.as_ref(),
+            Some(self.mirror.as_ref()),
+            settings,
+            &self.model,
+            identity,
+            self.clock.now_ms(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|error| EngineError::Internal(format!("PostConfirmation: {error}")))
+    }
+
     async fn pre_token_generation(&self, context: &TokenContext<'_>) -> Result<ExtraClaims, EngineError> {
         let Some(kind) = self.pools.get(context.pool_id) else {
             return Ok(ExtraClaims::default());
@@ -301,6 +335,29 @@ impl Triggers for ClaimsTrigger {
             tracing::warn!(error = %error, "the mirror could not follow a change to an identity; `cognigate sync` will");
         }
     }
+}
+
+/// Creates the pool's role and tier groups the infrastructure creates on AWS, where missing: new accounts
+/// join the least privileged one, and `cognito:groups` names them.
+async fn ensure_groups(engine: &Engine, pool_id: &str, model: &AccessModel, kind: PoolKind) -> Result<()> {
+    let (groups, _) = pool_groups(model, kind);
+    for group in groups {
+        match engine.get_group(pool_id, &group.name).await {
+            Ok(_) => {}
+            Err(EngineError::ResourceNotFound(_)) => {
+                engine
+                    .create_group(
+                        pool_id,
+                        &group.name,
+                        Some(&group.description),
+                        Some(i64::from(group.precedence)),
+                    )
+                    .await?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Each pool's settings with its compiled attribute rules, for the PreSignUp hook.
@@ -415,6 +472,8 @@ pub async fn start_with_clock(
         }
     }
     let pools_by_id = local.iter().map(|kind| (pool_id(config, *kind), *kind)).collect();
+    let confirmation_providers = Arc::new(std::sync::OnceLock::new());
+    let model = AccessModel::from_config(config);
     let entropy: Arc<dyn Entropy> = Arc::new(OsEntropy);
     let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let engine = Arc::new(Engine::new(EngineParts {
@@ -432,12 +491,13 @@ pub async fn start_with_clock(
         )?,
         sealer: Arc::new(Sealer::new(&sealing_key(Path::new(&config.service.data_dir))?)?),
         triggers: Arc::new(ClaimsTrigger {
-            model: AccessModel::from_config(config),
+            model: model.clone(),
             pools: pools_by_id,
             settings: sign_up_rules(config)?,
             environment,
             mirror: store.clone(),
             clock: clock.clone(),
+            providers: confirmation_providers.clone(),
         }),
         delivery: delivery(config)?,
         public_url: config.service.public_url.clone(),
@@ -450,6 +510,7 @@ pub async fn start_with_clock(
     let mut providers = remote;
     for kind in local {
         let pool = engine.ensure_user_pool(new_pool(config, kind)).await?;
+        ensure_groups(&engine, &pool.id, &model, kind).await?;
         let service =
             engine.ensure_user_pool_client(&pool.id, new_client(config, kind, ClientRole::Service)).await?;
         let secret = engine.client_secret(&service)?;
@@ -481,5 +542,11 @@ pub async fn start_with_clock(
         });
     }
     providers.sort_by_key(|(kind, _, _)| *kind);
+    let local_providers = providers
+        .iter()
+        .filter(|(kind, _, _)| pools.iter().any(|pool| pool.kind == *kind))
+        .map(|(kind, provider, _)| (*kind, provider.clone()))
+        .collect();
+    let _ = confirmation_providers.set(local_providers);
     Ok(Runtime { store, engine, pools, providers })
 }

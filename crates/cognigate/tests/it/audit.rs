@@ -760,6 +760,42 @@ async fn f12_changes_made_over_the_wire_keep_the_mirror_in_step() {
     );
 }
 
+/// F3/F12: a sign-up confirmed over the wire (the dev client, as an Amplify app would) runs the same
+/// PostConfirmation hook as the Lambda on AWS: base type, default group, onboarding state, mirror row. Its
+/// tokens and the auth API then agree on what the account may do (the tokens had no role and no
+/// permissions while the API answered four).
+#[tokio::test]
+async fn f12_a_sign_up_confirmed_over_the_wire_is_a_whole_account() {
+    let stack = Stack::start(&[]).await;
+    let (_, client_id) = stack.pool_ids(PoolKind::Customer);
+    let email = "wire-born@example.com";
+    let sign_up = json!({ "ClientId": client_id, "Username": email, "Password": PASSWORD,
+                          "UserAttributes": [{ "Name": "email", "Value": email }] });
+    assert_eq!(wire(&stack.url, "SignUp", &sign_up, &[]).await.0, 200);
+    let code = stack.code_for(email).await;
+    let confirm = json!({ "ClientId": client_id, "Username": email, "ConfirmationCode": code });
+    let (status, answer) = wire(&stack.url, "ConfirmSignUp", &confirm, &[]).await;
+    assert_eq!(status, 200, "{answer}");
+    let row = stack.runtime.store.find_mirror_by_email(PoolKind::Customer, email).await.unwrap();
+    let row = row.expect("the hook wrote the mirror row");
+    assert_eq!((row.role.as_str(), row.onboarding.as_str()), ("individual", "active"));
+
+    let auth = json!({ "ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                       "AuthParameters": { "USERNAME": email, "PASSWORD": PASSWORD } });
+    let (_, answer) = wire(&stack.url, "InitiateAuth", &auth, &[]).await;
+    let over_wire = claims(answer["AuthenticationResult"]["AccessToken"].as_str().unwrap());
+    assert_eq!(over_wire["role"], "individual", "{over_wire}");
+    assert_eq!(over_wire["onboarding"], "active");
+    assert_eq!(over_wire["cognito:groups"], json!(["individual"]));
+
+    let (status, body) = Pool::new(&stack.url, "customer").login(email, PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let from_api = claims(body["accessToken"].as_str().unwrap());
+    assert_eq!(from_api["role"], body["user"]["role"]);
+    assert_eq!(from_api["permissions"], body["user"]["permissions"], "{from_api} vs {body}");
+    assert!(!from_api["permissions"].as_array().unwrap().is_empty());
+}
+
 /// F13: in dev, a DNS-rebinding page (attacker.example resolved to 127.0.0.1) could administer the engine
 /// from the developer's browser. A loopback caller must also name a loopback host.
 #[tokio::test]
