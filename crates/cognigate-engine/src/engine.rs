@@ -133,6 +133,11 @@ impl Engine {
         Ok(self.cached_client(client_id).await?.is_some_and(|client| client.front_door))
     }
 
+    /// The pool `client_id` belongs to, when the client exists.
+    pub async fn client_pool(&self, client_id: &str) -> Result<Option<String>, EngineError> {
+        Ok(self.cached_client(client_id).await?.map(|client| client.pool_id))
+    }
+
     /// The client a challenge session belongs to, without using the session up.
     pub async fn session_client(&self, session: &str) -> Result<Option<String>, EngineError> {
         Ok(self.parts.store.get_session(&hash_opaque(session)).await?.map(|session| session.client_id))

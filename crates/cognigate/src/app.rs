@@ -20,7 +20,11 @@ pub fn state(
     api: Arc<AuthApi>,
     readiness: Readiness,
 ) -> Result<AppState> {
-    let wire_access = Arc::new(wire_access(&config, environment)?);
+    let mut wire_access = wire_access(&config, environment)?;
+    if environment != Environment::Dev {
+        wire_access.guarded_pools = runtime.pools.iter().map(|pool| pool.pool_id.clone()).collect();
+    }
+    let wire_access = Arc::new(wire_access);
     let metrics_token = config
         .secrets
         .metrics_token
@@ -56,7 +60,8 @@ pub fn state(
 }
 
 /// Who may administer over the wire: the configured keys with their secrets resolved (a key whose secret
-/// is missing stops the start); in dev without keys, loopback callers naming a loopback host.
+/// is missing stops the start); in dev without keys, loopback callers naming a loopback host. The pools
+/// the wire must not serve client operations for are added by [`state`], which knows them.
 pub fn wire_access(config: &Config, environment: Environment) -> Result<cognigate_engine::wire::WireAccess> {
     let mut keys = Vec::new();
     for key in &config.engine.wire.admin_access_keys {
@@ -68,5 +73,6 @@ pub fn wire_access(config: &Config, environment: Environment) -> Result<cognigat
     Ok(cognigate_engine::wire::WireAccess {
         admin_keys: keys,
         loopback_admin: environment == Environment::Dev,
+        guarded_pools: Default::default(),
     })
 }

@@ -101,6 +101,7 @@ impl Backend {
             wire_access: Arc::new(cognigate_engine::wire::WireAccess {
                 admin_keys: Vec::new(),
                 loopback_admin: true,
+                guarded_pools: Default::default(),
             }),
             wire_on_service_port: true,
             metrics_token: None,

@@ -26,6 +26,8 @@
 mod shapes;
 pub mod sigv4;
 
+use std::collections::BTreeSet;
+
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -81,11 +83,20 @@ pub struct WireAccess {
     /// Whether loopback callers naming a loopback host may administer without a signature (dev, and only
     /// when no key is configured).
     pub loopback_admin: bool,
+    /// Pools whose users are served by the auth API alone (outside dev: every configured pool): no client
+    /// operation of theirs is answered over the wire, whatever app client it names, so not even a client an
+    /// administrator added reaches their sign-in, codes or MFA around the service.
+    pub guarded_pools: BTreeSet<String>,
 }
 
 impl WireAccess {
     /// Whether `caller` may administer, or the AWS error type and message that say why not.
-    fn admin_check(&self, caller: &Caller<'_>, now_secs: i64) -> Result<(), (&'static str, String)> {
+    fn admin_check(
+        &self,
+        operation: &str,
+        caller: &Caller<'_>,
+        now_secs: i64,
+    ) -> Result<(), (&'static str, String)> {
         if !self.admin_keys.is_empty() {
             return sigv4::verify(
                 &caller.request,
@@ -94,7 +105,11 @@ impl WireAccess {
                 now_secs,
                 MAX_CLOCK_SKEW_SECS,
             )
-            .map(|_| ())
+            .map(|key_id| {
+                // Signed administration is as strong as the engine gets (no Cedar, no service audit):
+                // each use is logged with the key that made it.
+                tracing::info!(operation, key_id, "wire administration, signed");
+            })
             .map_err(|error| (error.aws_type(), error.to_string()));
         }
         if self.loopback_admin && caller.loopback && caller.host_is_loopback {
@@ -233,11 +248,12 @@ pub async fn dispatch(
         );
     };
     if is_admin(operation)
-        && let Err((error_type, message)) = access.admin_check(caller, engine.now().div_euclid(1000))
+        && let Err((error_type, message)) =
+            access.admin_check(operation, caller, engine.now().div_euclid(1000))
     {
         return WireResponse::error(400, error_type, &message);
     }
-    match front_door_check(engine, body).await {
+    match front_door_check(engine, access, body).await {
         Ok(()) => {}
         Err(WireError::Protocol(error_type, message)) => {
             return WireResponse::error(400, error_type, &message);
@@ -261,10 +277,11 @@ fn engine_error(operation: &str, error: &EngineError) -> WireResponse {
     }
 }
 
-/// Refuses a request that would act as one of cognigate's own front-door clients: it names the client
-/// (`ClientId`), carries a token issued to it (`AccessToken`), or a challenge session begun through it
-/// (`Session`). What is not JSON is left for the operation to refuse in its own words.
-async fn front_door_check(engine: &Engine, body: &[u8]) -> Result<(), WireError> {
+/// Refuses a request that would act as one of cognigate's own front-door clients, or as any client of a
+/// guarded pool: it names the client (`ClientId`), carries a token issued to it (`AccessToken`), or a
+/// challenge session begun through it (`Session`). What is not JSON is left for the operation to refuse in
+/// its own words.
+async fn front_door_check(engine: &Engine, access: &WireAccess, body: &[u8]) -> Result<(), WireError> {
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
         return Ok(());
     };
@@ -287,6 +304,17 @@ async fn front_door_check(engine: &Engine, body: &[u8]) -> Result<(), WireError>
                 "NotAuthorizedException",
                 "This app client is cognigate's own: its users sign in, reset passwords and manage MFA through \
                  the auth API (/auth/<pool>/...), not over the wire"
+                    .to_owned(),
+            ));
+        }
+        if !access.guarded_pools.is_empty()
+            && let Some(pool) = engine.client_pool(&client).await?
+            && access.guarded_pools.contains(&pool)
+        {
+            return Err(WireError::Protocol(
+                "NotAuthorizedException",
+                "This user pool is served by cognigate's auth API (/auth/<pool>/...) only: its users' sign-in, codes \
+                 and MFA are not offered over the wire outside dev"
                     .to_owned(),
             ));
         }

@@ -12,21 +12,25 @@ fn caller(loopback: bool, host: &str) -> Caller<'static> {
 
 #[test]
 fn admin_operations_need_a_signature_or_a_loopback_caller_naming_a_loopback_host() {
-    let open = WireAccess { admin_keys: Vec::new(), loopback_admin: true };
-    assert!(open.admin_check(&caller(true, "127.0.0.1:8080"), 0).is_ok());
-    assert!(open.admin_check(&caller(true, "localhost"), 0).is_ok());
-    assert!(open.admin_check(&caller(true, "[::1]:9000"), 0).is_ok());
-    assert!(open.admin_check(&caller(false, "127.0.0.1:8080"), 0).is_err(), "not on loopback");
+    let open = WireAccess { admin_keys: Vec::new(), loopback_admin: true, guarded_pools: Default::default() };
+    assert!(open.admin_check("ListUsers", &caller(true, "127.0.0.1:8080"), 0).is_ok());
+    assert!(open.admin_check("ListUsers", &caller(true, "localhost"), 0).is_ok());
+    assert!(open.admin_check("ListUsers", &caller(true, "[::1]:9000"), 0).is_ok());
+    assert!(open.admin_check("ListUsers", &caller(false, "127.0.0.1:8080"), 0).is_err(), "not on loopback");
     // DNS rebinding: a page on attacker.example resolved to 127.0.0.1 still names its own host.
-    assert!(open.admin_check(&caller(true, "attacker.example:8080"), 0).is_err());
-    assert!(open.admin_check(&caller(true, "127.0.0.1.attacker.example"), 0).is_err());
+    assert!(open.admin_check("ListUsers", &caller(true, "attacker.example:8080"), 0).is_err());
+    assert!(open.admin_check("ListUsers", &caller(true, "127.0.0.1.attacker.example"), 0).is_err());
     let outside_dev = WireAccess::default();
-    assert!(outside_dev.admin_check(&caller(true, "127.0.0.1"), 0).is_err(), "loopback alone is not enough");
+    assert!(
+        outside_dev.admin_check("ListUsers", &caller(true, "127.0.0.1"), 0).is_err(),
+        "loopback alone is not enough"
+    );
     let keyed = WireAccess {
         admin_keys: vec![AccessKey { id: "AKIDEXAMPLE0000001".into(), secret: "s".to_owned().into() }],
         loopback_admin: true,
+        ..WireAccess::default()
     };
-    let (error_type, _) = keyed.admin_check(&caller(true, "127.0.0.1"), 0).unwrap_err();
+    let (error_type, _) = keyed.admin_check("ListUsers", &caller(true, "127.0.0.1"), 0).unwrap_err();
     assert_eq!(
         error_type, "MissingAuthenticationTokenException",
         "with keys, loopback needs a signature too"

@@ -336,7 +336,8 @@ fn wire_caller() -> Caller<'static> {
 }
 
 async fn wire(f: &Fixture, operation: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let access = WireAccess { admin_keys: Vec::new(), loopback_admin: true };
+    let access =
+        WireAccess { admin_keys: Vec::new(), loopback_admin: true, guarded_pools: Default::default() };
     let target = format!("AWSCognitoIdentityProviderService.{operation}");
     let answer =
         dispatch(&f.engine, &access, &wire_caller(), Some(&target), body.to_string().as_bytes()).await;
@@ -415,5 +416,85 @@ async fn the_wire_never_serves_a_front_door_client() {
     refused(wire(&g, "AssociateSoftwareToken", serde_json::json!({ "AccessToken": front_token })).await);
     let public = g.tokens("user@example.com").await.access_token;
     let (status, body) = wire(&g, "GetUser", serde_json::json!({ "AccessToken": public })).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Outside dev every configured pool is guarded: no client of it is served over the wire, not even one an
+/// administrator added, while administration and other pools are.
+#[tokio::test]
+async fn a_guarded_pool_serves_no_client_operation_over_the_wire() {
+    let f = Fixture::new().await;
+    f.confirmed_user("user@example.com").await;
+    let access = WireAccess {
+        admin_keys: Vec::new(),
+        loopback_admin: true,
+        guarded_pools: [f.pool_id.clone()].into(),
+    };
+    let call = |operation: &str, body: serde_json::Value| {
+        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let access = &access;
+        let engine = &f.engine;
+        async move {
+            let answer =
+                dispatch(engine, access, &wire_caller(), Some(&target), body.to_string().as_bytes()).await;
+            (answer.status, serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap())
+        }
+    };
+    // An administrator adds a public client to the guarded pool: that works (administration is signed
+    // outside dev), but the client reaches nobody's sign-in.
+    let (status, created) = call(
+        "CreateUserPoolClient",
+        serde_json::json!({ "UserPoolId": f.pool_id, "ClientName": "side-door",
+                            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let side_door = created["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
+    let auth = serde_json::json!({ "ClientId": side_door, "AuthFlow": "USER_PASSWORD_AUTH",
+                                   "AuthParameters": { "USERNAME": "user@example.com", "PASSWORD": PASSWORD } });
+    for (operation, body) in [
+        ("InitiateAuth", auth.clone()),
+        ("ForgotPassword", serde_json::json!({ "ClientId": side_door, "Username": "user@example.com" })),
+        (
+            "SignUp",
+            serde_json::json!({ "ClientId": side_door, "Username": "new@example.com", "Password": PASSWORD }),
+        ),
+        (
+            "InitiateAuth",
+            serde_json::json!({ "ClientId": f.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                                             "AuthParameters": { "USERNAME": "user@example.com", "PASSWORD": PASSWORD } }),
+        ),
+    ] {
+        let (status, body) = call(operation, body).await;
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("NotAuthorizedException")),
+            "{operation}: {body}"
+        );
+    }
+    // A token minted in-process for the pool's client is not usable over the wire either.
+    let token = f.tokens("user@example.com").await.access_token;
+    let (status, body) = call("GetUser", serde_json::json!({ "AccessToken": token })).await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("NotAuthorizedException")), "{body}");
+    // Administration of the pool is still served.
+    let (status, body) =
+        call("AdminGetUser", serde_json::json!({ "UserPoolId": f.pool_id, "Username": "user@example.com" }))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    // A pool nobody configured (a test's own) is served as before.
+    let (status, body) = call("CreateUserPool", serde_json::json!({ "PoolName": "scratch" })).await;
+    assert_eq!(status, 200, "{body}");
+    let scratch = body["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let (_, body) = call(
+        "CreateUserPoolClient",
+        serde_json::json!({ "UserPoolId": scratch, "ClientName": "web", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"] }),
+    )
+    .await;
+    let web = body["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        "SignUp",
+        serde_json::json!({ "ClientId": web, "Username": "someone@example.com", "Password": PASSWORD }),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 }

@@ -361,6 +361,104 @@ async fn the_wire_endpoint_answers_the_aws_json_protocol() {
     assert_eq!(body["__type"], "InvalidParameterException", "{body}");
 }
 
+/// Outside dev, on the embedded engine (staging's pools switched to `local`): the wire is only where
+/// `engine.wire.listen` puts it, administration there needs a signature, no client operation of a
+/// configured pool is served (not even through cognigate's own client, whose id is predictable), and the
+/// operational views are closed (I1).
+#[tokio::test]
+async fn outside_dev_the_wire_is_its_own_listener_and_no_side_door() {
+    let metrics_token = "metrics-reader-token-1234567890";
+    let server = start_with(
+        &["--env", "staging", "serve", "--listen", "127.0.0.1:0"],
+        &[
+            ("COGNIGATE_POOLS__CUSTOMER__PROVIDER", "local"),
+            ("COGNIGATE_POOLS__STAFF__PROVIDER", "local"),
+            ("COGNIGATE_MAIL__DELIVERY", "smtp"),
+            ("COGNIGATE_MAIL__SMTP__HOST", "127.0.0.1"),
+            ("COGNIGATE_MAIL__SMTP__PORT", "9"),
+            ("COGNIGATE_MAIL__SMTP__SECURITY", "none"),
+            ("COGNIGATE_ENGINE__WIRE__LISTEN", "127.0.0.1:0"),
+            ("COGNIGATE_SECRETS__METRICS_TOKEN", r#"{ env = "TEST_METRICS_TOKEN" }"#),
+            ("TEST_METRICS_TOKEN", metrics_token),
+        ],
+    );
+    let wire_url = server
+        .lines
+        .iter()
+        .find_map(|line| line.strip_prefix("Cognito wire endpoint: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no wire line: {:?}", server.lines))
+        .trim_end_matches('/')
+        .to_owned();
+    assert_ne!(wire_url, server.url, "a listener of its own");
+    let client = reqwest::Client::new();
+    let call = |url: &str, target: &str, body: serde_json::Value| {
+        client
+            .post(format!("{url}/"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{target}"))
+            .body(body.to_string())
+            .send()
+    };
+    // The service port does not speak the wire protocol.
+    let on_service =
+        call(&server.url, "ListUserPools", serde_json::json!({ "MaxResults": 10 })).await.unwrap();
+    assert!(on_service.headers().get("x-amzn-errortype").is_none(), "{:?}", on_service.headers());
+    assert_ne!(on_service.status(), 200);
+    // Unsigned administration from loopback is refused: loopback is no credential outside dev.
+    let list = call(&wire_url, "ListUserPools", serde_json::json!({ "MaxResults": 10 })).await.unwrap();
+    assert_eq!(list.status(), 400);
+    let body: serde_json::Value = list.json().await.unwrap();
+    assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("signed (SigV4)"), "{body}");
+    // Client operations of both configured pools are refused, through the service's own client too.
+    let config = cognigate_config::load_from_str(
+        include_str!("../../../../cognigate.toml"),
+        "cognigate.toml",
+        cognigate_config::Environment::Staging,
+        [],
+    )
+    .unwrap();
+    for kind in [cognigate_config::PoolKind::Customer, cognigate_config::PoolKind::Staff] {
+        let client_id = cognigate::runtime::service_client_id(&config, kind);
+        for (operation, body) in [
+            (
+                "InitiateAuth",
+                serde_json::json!({ "ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": { "USERNAME": "someone@example.com", "PASSWORD": "Correct-Horse-9!" } }),
+            ),
+            (
+                "ForgotPassword",
+                serde_json::json!({ "ClientId": client_id, "Username": "someone@example.com" }),
+            ),
+            (
+                "SignUp",
+                serde_json::json!({ "ClientId": client_id, "Username": "someone@example.com",
+                "Password": "Correct-Horse-9!" }),
+            ),
+        ] {
+            let answer = call(&wire_url, operation, body).await.unwrap();
+            assert_eq!(answer.status(), 400);
+            let body: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(body["__type"], "NotAuthorizedException", "{kind} {operation}: {body}");
+        }
+    }
+    // I1: the configuration and the metrics are not public.
+    let config_view = client.get(format!("{}/config", server.url)).send().await.unwrap();
+    assert_eq!(config_view.status(), 401);
+    let metrics = client.get(format!("{}/metrics", server.url)).send().await.unwrap();
+    assert_eq!(metrics.status(), 401);
+    let metrics =
+        client.get(format!("{}/metrics", server.url)).bearer_auth("not-the-token").send().await.unwrap();
+    assert_eq!(metrics.status(), 401);
+    let metrics =
+        client.get(format!("{}/metrics", server.url)).bearer_auth(metrics_token).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.unwrap().contains("cognigate_"));
+    let openapi = client.get(format!("{}/openapi.json", server.url)).send().await.unwrap();
+    assert_eq!(openapi.status(), 200, "the API description stays public");
+}
+
 #[test]
 fn serve_refuses_an_invalid_configuration_before_listening() {
     let (ok, stdout, stderr) = crate::run(
