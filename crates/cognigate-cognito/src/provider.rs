@@ -45,10 +45,11 @@ pub struct CognitoProvider {
     client: Client,
     info: ProviderInfo,
     client_secret: ClientSecret,
-    /// Whether the app client rotates refresh tokens, learnt from DescribeUserPoolClient once. Cognito
+    /// Whether the app client rotates refresh tokens, as DescribeUserPoolClient last said and when. Cognito
     /// refuses REFRESH_TOKEN_AUTH for such a client and answers only GetTokensFromRefreshToken, which in
-    /// turn is missing from older Cognito-compatible servers: the client's own setting decides.
-    rotates_refresh: Arc<tokio::sync::OnceCell<bool>>,
+    /// turn is missing from older Cognito-compatible servers: the client's own setting decides, read again
+    /// every [`ROTATION_RECHECK`] so turning rotation on needs no restart.
+    rotates_refresh: Arc<std::sync::Mutex<Option<(bool, std::time::Instant)>>>,
 }
 
 impl std::fmt::Debug for CognitoProvider {
@@ -129,10 +130,21 @@ impl CognitoProvider {
     }
 
     async fn rotates_refresh(&self) -> ProviderResult<bool> {
-        self.rotates_refresh
-            .get_or_try_init(|| async { Ok(rotation_enabled(self.describe_app_client().await?.as_ref())) })
-            .await
-            .copied()
+        let known = self.rotates_refresh.lock().ok().and_then(|known| *known);
+        if let Some((rotates, learnt)) = known
+            && learnt.elapsed() < ROTATION_RECHECK
+        {
+            return Ok(rotates);
+        }
+        let rotates = rotation_enabled(self.describe_app_client().await?.as_ref());
+        self.note_rotation(rotates);
+        Ok(rotates)
+    }
+
+    fn note_rotation(&self, rotates: bool) {
+        if let Ok(mut known) = self.rotates_refresh.lock() {
+            *known = Some((rotates, std::time::Instant::now()));
+        }
     }
 
     fn step(
@@ -146,6 +158,9 @@ impl CognitoProvider {
             .ok_or_else(|| incomplete(&self.info, "tokens or a challenge with its session"))
     }
 }
+
+/// How long the app client's refresh-token rotation setting is trusted before it is read again.
+const ROTATION_RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn rotation_enabled(client: Option<&UserPoolClientType>) -> bool {
     client
@@ -177,7 +192,7 @@ impl IdentityProvider for CognitoProvider {
             .map_err(|e| self.error(e))?;
         let pool = pool.user_pool().ok_or_else(|| incomplete(&self.info, "the user pool"))?;
         let app_client = self.describe_app_client().await?;
-        let _ = self.rotates_refresh.set(rotation_enabled(app_client.as_ref()));
+        self.note_rotation(rotation_enabled(app_client.as_ref()));
         Ok(convert::pool_summary(pool, self.pool()))
     }
 

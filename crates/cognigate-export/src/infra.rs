@@ -11,7 +11,7 @@ use cognigate_config::{
     Config, CustomAttributeKind, Environment, MfaMethod, MfaMode, PoolKind, RESERVED_CUSTOM_ATTRIBUTES,
     SignUpMode,
 };
-use cognigate_domain::access::{AccessModel, roles_in_display_order};
+use cognigate_domain::access::{AccessModel, pool_groups};
 use serde::Serialize;
 
 use crate::ExportError;
@@ -85,6 +85,10 @@ struct Tokens {
     access_minutes: u64,
     id_minutes: u64,
     refresh_minutes: u64,
+    /// Whether the app client rotates refresh tokens (Cognito's `RefreshTokenRotation`, `Feature=ENABLED`).
+    rotate_refresh: bool,
+    /// How long a rotated-out refresh token stays valid (Cognito's `RetryGracePeriodSeconds`, 0 to 60).
+    rotation_grace_seconds: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -226,6 +230,16 @@ fn whole(key: String, value: std::time::Duration, unit_secs: u64, unit: &str) ->
     Ok(secs / unit_secs)
 }
 
+/// The grace period in Cognito's whole seconds and range (0 to 60; the configuration's validation already
+/// refuses more, this keeps the file's promise for a configuration that was not validated).
+fn rotation_grace_seconds(key: String, value: std::time::Duration) -> Result<u64, ExportError> {
+    let seconds = whole(key.clone(), value, 1, "seconds")?;
+    if seconds > 60 {
+        return Err(ExportError::Infra(format!("{key} must be 0 to 60 seconds for Cognito")));
+    }
+    Ok(seconds)
+}
+
 fn pool(config: &Config, model: &AccessModel, kind: PoolKind) -> Result<Pool, ExportError> {
     let settings = config.pools.get(kind);
     let key = |rest: &str| format!("pools.{kind}.{rest}");
@@ -258,7 +272,11 @@ fn pool(config: &Config, model: &AccessModel, kind: PoolKind) -> Result<Pool, Ex
         })
         .collect();
     custom_attributes.extend(RESERVED_CUSTOM_ATTRIBUTES.iter().map(|name| reserved_attribute(name)));
-    let (groups, default_group) = groups(model, kind);
+    let (groups, default_group) = pool_groups(model, kind);
+    let groups = groups
+        .into_iter()
+        .map(|group| Group { name: group.name, description: group.description, precedence: group.precedence })
+        .collect();
     Ok(Pool {
         display_name: settings.display_name.clone(),
         self_sign_up: settings.sign_up == SignUpMode::SelfService,
@@ -294,6 +312,11 @@ fn pool(config: &Config, model: &AccessModel, kind: PoolKind) -> Result<Pool, Ex
             access_minutes: whole(key("tokens.access"), tokens.access.0, 60, "minutes")?,
             id_minutes: whole(key("tokens.id"), tokens.id.0, 60, "minutes")?,
             refresh_minutes: whole(key("tokens.refresh"), tokens.refresh.0, 60, "minutes")?,
+            rotate_refresh: tokens.rotate_refresh,
+            rotation_grace_seconds: rotation_grace_seconds(
+                key("tokens.rotation_grace"),
+                tokens.rotation_grace.0,
+            )?,
         },
         standard_attributes: settings
             .attributes
@@ -329,32 +352,6 @@ fn reserved_attribute(name: &str) -> CustomAttribute {
         max: None,
         admin_only: true,
     }
-}
-
-/// The pool's Cognito groups, most senior first with precedence 10, 20, ... (lower wins in Cognito), and
-/// the group a new account joins: the least privileged role.
-///
-/// Staff roles are ordered by rank. Customer tiers come before the base types (a tier is laid on top of a
-/// base type), and base types from the richest down.
-fn groups(model: &AccessModel, kind: PoolKind) -> (Vec<Group>, String) {
-    let access = model.pool(kind);
-    let mut ordered: Vec<(String, String)> = Vec::new();
-    let mut tiers: Vec<_> = access.tiers.values().collect();
-    tiers.sort_by(|a, b| b.permissions.len().cmp(&a.permissions.len()).then_with(|| a.name.cmp(&b.name)));
-    ordered.extend(tiers.into_iter().map(|tier| (tier.name.clone(), tier.description.clone())));
-    // Display order runs staff from the most senior down, customer base types from the poorest up.
-    let mut roles = roles_in_display_order(access);
-    if kind == PoolKind::Customer {
-        roles.reverse();
-    }
-    let default_group = roles.last().map(|role| role.name.clone()).unwrap_or_default();
-    ordered.extend(roles.into_iter().map(|role| (role.name.clone(), role.description.clone())));
-    let groups = ordered
-        .into_iter()
-        .zip((1u32..).map(|position| position.saturating_mul(10)))
-        .map(|((name, description), precedence)| Group { name, description, precedence })
-        .collect();
-    (groups, default_group)
 }
 
 /// The API Gateway resource path of a route pattern: a final `**` becomes the greedy `{proxy+}`, `{name}`
@@ -434,7 +431,8 @@ mod tests {
         assert_eq!(customer["password"]["temporaryPasswordValidityDays"], 7);
         assert_eq!(
             customer["tokens"],
-            serde_json::json!({"accessMinutes": 60, "idMinutes": 60, "refreshMinutes": 43200})
+            serde_json::json!({"accessMinutes": 60, "idMinutes": 60, "refreshMinutes": 43200,
+                               "rotateRefresh": true, "rotationGraceSeconds": 10})
         );
         let staff = &dev["staff"];
         assert_eq!(staff["selfSignUp"], false);
@@ -445,10 +443,70 @@ mod tests {
         let prod_staff = &value["environments"]["prod"]["pools"]["staff"];
         assert_eq!(
             prod_staff["tokens"],
-            serde_json::json!({"accessMinutes": 10, "idMinutes": 10, "refreshMinutes": 480})
+            serde_json::json!({"accessMinutes": 10, "idMinutes": 10, "refreshMinutes": 480,
+                               "rotateRefresh": true, "rotationGraceSeconds": 10})
         );
         let email = &customer["standardAttributes"][0];
         assert_eq!(email, &serde_json::json!({"name": "email", "required": true, "mutable": true}));
+    }
+
+    #[test]
+    fn refresh_token_rotation_follows_each_pool_and_environment() {
+        let value = document(&all(&[]));
+        for env in ["dev", "staging", "prod"] {
+            for pool in ["customer", "staff"] {
+                let tokens = &value["environments"][env]["pools"][pool]["tokens"];
+                let keys: Vec<&str> = tokens.as_object().unwrap().keys().map(String::as_str).collect();
+                assert_eq!(
+                    keys,
+                    ["accessMinutes", "idMinutes", "refreshMinutes", "rotateRefresh", "rotationGraceSeconds"],
+                    "{env} {pool}"
+                );
+                // cognigate.toml leaves both to their defaults: rotation on, a 10-second grace.
+                assert_eq!(tokens["rotateRefresh"], true, "{env} {pool}");
+                assert_eq!(tokens["rotationGraceSeconds"], 10, "{env} {pool}");
+            }
+        }
+        let mut environments = all(&[]);
+        environments[2].1 = load(
+            Environment::Prod,
+            &[
+                ("COGNIGATE_POOLS__STAFF__TOKENS__ROTATE_REFRESH", "false"),
+                ("COGNIGATE_POOLS__CUSTOMER__TOKENS__ROTATION_GRACE", "1m"),
+            ],
+        );
+        environments[1].1 =
+            load(Environment::Staging, &[("COGNIGATE_POOLS__CUSTOMER__TOKENS__ROTATION_GRACE", "0s")]);
+        let value = document(&environments);
+        let prod = &value["environments"]["prod"]["pools"];
+        assert_eq!(prod["staff"]["tokens"]["rotateRefresh"], false);
+        assert_eq!(prod["customer"]["tokens"]["rotateRefresh"], true);
+        assert_eq!(prod["customer"]["tokens"]["rotationGraceSeconds"], 60);
+        assert_eq!(
+            value["environments"]["staging"]["pools"]["customer"]["tokens"]["rotationGraceSeconds"],
+            0
+        );
+        assert_eq!(value["environments"]["dev"]["pools"]["staff"]["tokens"]["rotateRefresh"], true);
+    }
+
+    #[test]
+    fn rotation_grace_must_be_whole_seconds_within_cognitos_range() {
+        let fractional = [("COGNIGATE_POOLS__CUSTOMER__TOKENS__ROTATION_GRACE", "1500ms")];
+        let environments: Vec<(Environment, Config)> =
+            Environment::ALL.into_iter().map(|env| (env, load(env, &fractional))).collect();
+        assert!(matches!(
+            infra_json(&environments),
+            Err(ExportError::Infra(message))
+                if message.contains("pools.customer.tokens.rotation_grace") && message.contains("seconds")
+        ));
+        // Validation refuses more than 60 seconds when loading; the file keeps Cognito's range regardless.
+        let mut environments = all(&[]);
+        environments[0].1.pools.staff.tokens.rotation_grace = cognigate_config::HumanDuration::from_secs(61);
+        assert!(matches!(
+            infra_json(&environments),
+            Err(ExportError::Infra(message))
+                if message.contains("pools.staff.tokens.rotation_grace") && message.contains("0 to 60")
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 /**
- * Reads `infra/cognigate.json`, the only place this app takes pools, groups, token lifetimes, routes and
- * throttles from.
+ * Reads `infra/cognigate.json`, the only place this app takes pools, groups, token lifetimes and refresh-token
+ * rotation, routes and throttles from.
  *
  * The file is written by `cognigate infra` from `cognigate.toml`, so a value typed twice (once in the TOML,
  * once here) can never drift. It is still parsed field by field rather than cast: the generator and this app
@@ -30,6 +30,10 @@ export interface TokenLifetimes {
   readonly accessMinutes: number;
   readonly idMinutes: number;
   readonly refreshMinutes: number;
+  /** Whether every refresh hands out a new refresh token and retires the old one (Cognito's rotation). */
+  readonly rotateRefresh: boolean;
+  /** How long a retired refresh token is still accepted, 0 to 60 seconds (Cognito's retry grace period). */
+  readonly rotationGraceSeconds: number;
 }
 
 export interface StandardAttributeSettings {
@@ -229,6 +233,9 @@ function readPool(reader: Reader, node: unknown, at: string): PoolSettings {
     accessMinutes: reader.integer(tokensNode, 'accessMinutes', `${at}.tokens`, 5, 1440),
     idMinutes: reader.integer(tokensNode, 'idMinutes', `${at}.tokens`, 5, 1440),
     refreshMinutes: reader.integer(tokensNode, 'refreshMinutes', `${at}.tokens`, 60, 5_256_000),
+    rotateRefresh: reader.boolean(tokensNode, 'rotateRefresh', `${at}.tokens`),
+    // Cognito's range for RetryGracePeriodSeconds.
+    rotationGraceSeconds: reader.integer(tokensNode, 'rotationGraceSeconds', `${at}.tokens`, 0, 60),
   };
   const standardAttributes = reader
     .array(pool.standardAttributes, `${at}.standardAttributes`)

@@ -186,8 +186,10 @@ export class CognigateUserPool extends Construct {
     this.client = this.userPool.addClient('Client', {
       userPoolClientName: resourceName(env, `${kind}-client`),
       generateSecret: props.clientSecret,
-      // cognigate's cognito provider signs in with USER_PASSWORD_AUTH and refreshes with REFRESH_TOKEN_AUTH
-      // (always on); SRP is for SDK clients that talk to Cognito directly.
+      // cognigate's cognito provider signs in with USER_PASSWORD_AUTH; SRP is for SDK clients that talk to
+      // Cognito directly. How it refreshes follows the client's rotation setting, which it reads with
+      // DescribeUserPoolClient: GetTokensFromRefreshToken when the client rotates refresh tokens,
+      // REFRESH_TOKEN_AUTH otherwise.
       authFlows: { userPassword: true, userSrp: true },
       disableOAuth: true,
       preventUserExistenceErrors: true,
@@ -195,6 +197,12 @@ export class CognigateUserPool extends Construct {
       accessTokenValidity: Duration.minutes(settings.tokens.accessMinutes),
       idTokenValidity: Duration.minutes(settings.tokens.idMinutes),
       refreshTokenValidity: Duration.minutes(settings.tokens.refreshMinutes),
+      // Rotation (RefreshTokenRotation: Feature ENABLED, RetryGracePeriodSeconds) as the file says. Cognito
+      // refuses REFRESH_TOKEN_AUTH on a rotating client, and the CDK then leaves ALLOW_REFRESH_TOKEN_AUTH out
+      // of the client's flows; without rotation the CDK allows it, as it always has.
+      refreshTokenRotationGracePeriod: settings.tokens.rotateRefresh
+        ? Duration.seconds(settings.tokens.rotationGraceSeconds)
+        : undefined,
       writeAttributes: clientWriteAttributes(settings),
     });
 

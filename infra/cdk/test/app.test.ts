@@ -183,6 +183,22 @@ describe('infra/cognigate.json is read field by field', () => {
         /environments\.dev\.pools\.customer\.tokens\.accessMinutes must be an integer from 5 to 1440, found 2/,
       ],
       [
+        (json) => (json.environments.prod.pools.staff.tokens.rotationGraceSeconds = 61),
+        /environments\.prod\.pools\.staff\.tokens\.rotationGraceSeconds must be an integer from 0 to 60, found 61/,
+      ],
+      [
+        (json) => (json.environments.dev.pools.customer.tokens.rotationGraceSeconds = -1),
+        /environments\.dev\.pools\.customer\.tokens\.rotationGraceSeconds must be an integer from 0 to 60, found -1/,
+      ],
+      [
+        (json) => (json.environments.staging.pools.customer.tokens.rotationGraceSeconds = 2.5),
+        /environments\.staging\.pools\.customer\.tokens\.rotationGraceSeconds must be an integer from 0 to 60, found 2\.5/,
+      ],
+      [
+        (json) => delete json.environments.staging.pools.staff.tokens.rotateRefresh,
+        /environments\.staging\.pools\.staff\.tokens\.rotateRefresh must be true or false, found nothing/,
+      ],
+      [
         (json) => (json.environments.staging.pools.customer.defaultGroup = 'vip'),
         /environments\.staging\.pools\.customer\.defaultGroup names vip, which is not one of the pool's groups/,
       ],

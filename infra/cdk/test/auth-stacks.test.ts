@@ -147,19 +147,40 @@ for (const env of ENVIRONMENTS) {
         });
       });
 
-      it('gives the client password, SRP and refresh flows, revocation and no user-existence errors', () => {
+      it('gives the client password and SRP flows, revocation and no user-existence errors', () => {
         const [, client] = single(template(env, kind), 'AWS::Cognito::UserPoolClient');
         const properties = client.Properties;
-        assert.deepEqual([...properties.ExplicitAuthFlows].sort(), [
-          'ALLOW_REFRESH_TOKEN_AUTH',
-          'ALLOW_USER_PASSWORD_AUTH',
-          'ALLOW_USER_SRP_AUTH',
-        ]);
+        // REFRESH_TOKEN_AUTH only without rotation: Cognito refuses it on a rotating client.
+        const refresh = settings.tokens.rotateRefresh ? [] : ['ALLOW_REFRESH_TOKEN_AUTH'];
+        assert.deepEqual(
+          [...properties.ExplicitAuthFlows].sort(),
+          [...refresh, 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH'].sort(),
+        );
         assert.equal(properties.PreventUserExistenceErrors, 'ENABLED');
         assert.equal(properties.EnableTokenRevocation, true);
         assert.equal(properties.GenerateSecret, kind === 'staff');
         assert.equal(properties.AllowedOAuthFlowsUserPoolClient, false);
       });
+
+      it(
+        settings.tokens.rotateRefresh
+          ? `rotates the client’s refresh tokens with the file’s ${settings.tokens.rotationGraceSeconds}-second grace period, without REFRESH_TOKEN_AUTH`
+          : 'does not rotate the client’s refresh tokens, and allows REFRESH_TOKEN_AUTH',
+        () => {
+          const [, client] = single(template(env, kind), 'AWS::Cognito::UserPoolClient');
+          const properties = client.Properties;
+          if (settings.tokens.rotateRefresh) {
+            assert.deepEqual(properties.RefreshTokenRotation, {
+              Feature: 'ENABLED',
+              RetryGracePeriodSeconds: settings.tokens.rotationGraceSeconds,
+            });
+            assert.ok(!properties.ExplicitAuthFlows.includes('ALLOW_REFRESH_TOKEN_AUTH'));
+          } else {
+            assert.equal(properties.RefreshTokenRotation, undefined);
+            assert.ok(properties.ExplicitAuthFlows.includes('ALLOW_REFRESH_TOKEN_AUTH'));
+          }
+        },
+      );
 
       it('creates exactly the file’s groups with their precedence', () => {
         const groups = Object.values(resources(template(env, kind), 'AWS::Cognito::UserPoolGroup')).map(
@@ -339,6 +360,30 @@ describe('auth stacks follow the file', () => {
     });
     const [, client] = single(customerAuth, 'AWS::Cognito::UserPoolClient');
     assert.ok(!client.Properties.WriteAttributes.includes('custom:loyalty_points'));
+  });
+
+  it('turns rotation off where the file says false, and takes a changed grace period, 0 included', () => {
+    const file = editedFile((json) => {
+      json.environments.prod.pools.staff.tokens.rotateRefresh = false;
+      json.environments.prod.pools.customer.tokens.rotationGraceSeconds = 0;
+    });
+    const { staffAuth, customerAuth } = templates('prod', { cognigateFile: file });
+    const [, staff] = single(staffAuth, 'AWS::Cognito::UserPoolClient');
+    assert.equal(staff.Properties.RefreshTokenRotation, undefined);
+    assert.deepEqual([...staff.Properties.ExplicitAuthFlows].sort(), [
+      'ALLOW_REFRESH_TOKEN_AUTH',
+      'ALLOW_USER_PASSWORD_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+    ]);
+    const [, customer] = single(customerAuth, 'AWS::Cognito::UserPoolClient');
+    assert.deepEqual(customer.Properties.RefreshTokenRotation, {
+      Feature: 'ENABLED',
+      RetryGracePeriodSeconds: 0,
+    });
+    assert.deepEqual([...customer.Properties.ExplicitAuthFlows].sort(), [
+      'ALLOW_USER_PASSWORD_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+    ]);
   });
 
   it('lets the client write a new immutable attribute, and never a new admin-only one', () => {

@@ -35,6 +35,8 @@ EXPECTED_ARGUMENTS = {
         "id": "${each.value.tokens.idMinutes}",
         "refresh": "${each.value.tokens.refreshMinutes}",
     },
+    "refresh_token_rotation": "${each.value.tokens.rotateRefresh}",
+    "refresh_token_rotation_grace_seconds": "${each.value.tokens.rotationGraceSeconds}",
 }
 
 # Paths inside a pool of cognigate.json that the for-expressions read from each list item.
@@ -178,6 +180,9 @@ def test_shared_values_pass_the_module_rules(shared, name, pool_name):
         assert isinstance(tokens[key], int) and 5 <= tokens[key] <= 1440, f"{where}.tokens.{key}"
     assert isinstance(tokens["refreshMinutes"], int) and 60 <= tokens["refreshMinutes"] <= 5256000, where
     assert tokens["refreshMinutes"] > max(tokens["accessMinutes"], tokens["idMinutes"]), where
+    assert isinstance(tokens["rotateRefresh"], bool), f"{where}.tokens.rotateRefresh"
+    grace = tokens["rotationGraceSeconds"]
+    assert isinstance(grace, int) and not isinstance(grace, bool) and 0 <= grace <= 60, f"{where}.tokens.rotationGraceSeconds"
     names = [attribute["name"] for attribute in pool["standardAttributes"]]
     assert "email" in names and len(set(names)) == len(names), where
     assert any(a["name"] == "email" and a["required"] for a in pool["standardAttributes"]), where

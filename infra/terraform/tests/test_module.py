@@ -49,6 +49,9 @@ PROJECT_VARIABLES = {
     "standard_attributes": (None, [{"name": "email", "required": True}]),
     "domain_prefix": ("string", None),
     "callback_urls": ("${list(string)}", []),
+    "explicit_auth_flows": ("${list(string)}", ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]),
+    "refresh_token_rotation": ("bool", True),
+    "refresh_token_rotation_grace_seconds": ("number", 10),
 }
 
 # Variables whose values can be wrong in ways Terraform's type system does not catch.
@@ -56,7 +59,8 @@ MUST_VALIDATE = {
     "environment", "project_name", "pool", "user_pool_name", "app_client_name", "user_pool_tier",
     "advanced_security_mode", "deletion_protection", "mfa_configuration", "mfa_methods", "sms_role_arn",
     "password_minimum_length", "temporary_password_validity_days", "token_validity_access", "token_validity_id",
-    "token_validity_refresh", "token_validity_minutes", "explicit_auth_flows", "standard_attributes",
+    "token_validity_refresh", "token_validity_minutes", "explicit_auth_flows", "refresh_token_rotation_grace_seconds",
+    "standard_attributes",
     "custom_attributes", "groups", "lambda_triggers", "domain_prefix", "custom_domain_name", "certificate_arn",
     "enable_hosted_ui", "callback_urls", "logout_urls", "oauth_scopes", "allow_unauthenticated_identities",
     "authenticated_role_name", "unauthenticated_role_name", "authenticated_role_policy_json",
@@ -218,6 +222,26 @@ def test_client_records_lifetimes_in_minutes(module):
     assert client["enable_token_revocation"] is True
     minutes = module.locals["token_minutes"]
     assert "var.token_validity_access * 60" in minutes and "var.token_validity_refresh * 1440" in minutes
+
+
+def test_client_rotates_refresh_tokens_as_the_variables_say(module):
+    """Rotation is Cognito's RefreshTokenRotation block, present exactly when asked for, and REFRESH_TOKEN_AUTH
+    (which Cognito refuses on a rotating client) is in the client's flows exactly when it is absent."""
+    client = module.resources[("aws_cognito_user_pool_client", "this")]
+    dynamic = {label: body for block in client.get("dynamic", []) for label, body in block.items()}
+    rotation = dynamic["refresh_token_rotation"]
+    assert rotation["for_each"] == "${var.refresh_token_rotation ? [true] : []}"
+    (content,) = rotation["content"]
+    assert content == {
+        "feature": "ENABLED",
+        "retry_grace_period_seconds": "${var.refresh_token_rotation_grace_seconds}",
+    }
+    assert client["explicit_auth_flows"] == "${local.explicit_auth_flows}"
+    flows = module.locals["explicit_auth_flows"]
+    assert flows.startswith("${var.refresh_token_rotation ? var.explicit_auth_flows : ")
+    assert '"ALLOW_REFRESH_TOKEN_AUTH"' in flows
+    conditions = " ".join(v["condition"] for v in module.variables["explicit_auth_flows"]["validation"])
+    assert "var.refresh_token_rotation" in conditions, "a listed REFRESH_TOKEN_AUTH must be refused on a rotating client"
 
 
 @pytest.mark.parametrize("name", sorted(BRIEF_OUTPUTS | {"cognigate_serve_environment", "cognigate_serve_secret_environment"}))

@@ -105,6 +105,22 @@ def test_client_lifetimes_match_the_shared_file(plans, shared, env, pool):
 
 
 @pytest.mark.parametrize(("env", "pool"), cases())
+def test_client_refresh_token_rotation_matches_the_shared_file(plans, shared, env, pool):
+    tokens = shared["environments"][env]["pools"][pool]["tokens"]
+    client = resources(plans[env], pool)[("aws_cognito_user_pool_client", None)]
+    if tokens["rotateRefresh"]:
+        assert client["refresh_token_rotation"] == [
+            {"feature": "ENABLED", "retry_grace_period_seconds": tokens["rotationGraceSeconds"]},
+        ]
+        # Cognito refuses REFRESH_TOKEN_AUTH on a rotating client; cognigate refreshes with GetTokensFromRefreshToken.
+        assert "ALLOW_REFRESH_TOKEN_AUTH" not in client["explicit_auth_flows"]
+    else:
+        assert client["refresh_token_rotation"] == []
+        assert "ALLOW_REFRESH_TOKEN_AUTH" in client["explicit_auth_flows"]
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["explicit_auth_flows"], "cognigate signs in with USER_PASSWORD_AUTH"
+
+
+@pytest.mark.parametrize(("env", "pool"), cases())
 def test_groups_match_the_shared_file(plans, shared, env, pool):
     expected = shared["environments"][env]["pools"][pool]["groups"]
     planned = resources(plans[env], pool)
@@ -136,6 +152,7 @@ def test_environments_differ_as_the_file_says(plans, shared):
             user_pool["mfa_configuration"],
             user_pool["password_policy"][0]["minimum_length"],
             (client["access_token_validity"], client["id_token_validity"], client["refresh_token_validity"]),
+            [(r["feature"], r["retry_grace_period_seconds"]) for r in client["refresh_token_rotation"]],
         )
 
     def file_settings(env, pool):
@@ -145,6 +162,7 @@ def test_environments_differ_as_the_file_says(plans, shared):
             expected["mfa"],
             expected["password"]["minLength"],
             (tokens["accessMinutes"], tokens["idMinutes"], tokens["refreshMinutes"]),
+            [("ENABLED", tokens["rotationGraceSeconds"])] if tokens["rotateRefresh"] else [],
         )
 
     for pool in POOLS:

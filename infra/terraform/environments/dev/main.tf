@@ -135,6 +135,8 @@ module "pool" {
     id      = each.value.tokens.idMinutes
     refresh = each.value.tokens.refreshMinutes
   }
+  refresh_token_rotation               = each.value.tokens.rotateRefresh
+  refresh_token_rotation_grace_seconds = each.value.tokens.rotationGraceSeconds
 
   standard_attributes = [
     for attribute in each.value.standardAttributes : {

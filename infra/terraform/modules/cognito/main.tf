@@ -53,6 +53,11 @@ locals {
     [for attribute in var.custom_attributes : "custom:${attribute.name}" if !attribute.admin_only],
   )
 
+  # Cognito refuses REFRESH_TOKEN_AUTH on a client that rotates refresh tokens (those refresh with
+  # GetTokensFromRefreshToken, and cognigate's cognito provider picks the call from the client's setting), so
+  # the flow is there exactly when rotation is off. The CDK app (infra/cdk/lib/user-pool.ts) does the same.
+  explicit_auth_flows = var.refresh_token_rotation ? var.explicit_auth_flows : distinct(concat(var.explicit_auth_flows, ["ALLOW_REFRESH_TOKEN_AUTH"]))
+
   triggers = var.lambda_triggers
 
   domain = var.custom_domain_name != null ? var.custom_domain_name : var.domain_prefix
@@ -198,7 +203,7 @@ resource "aws_cognito_user_pool_client" "this" {
   user_pool_id = aws_cognito_user_pool.this.id
 
   generate_secret               = var.generate_client_secret
-  explicit_auth_flows           = var.explicit_auth_flows
+  explicit_auth_flows           = local.explicit_auth_flows
   prevent_user_existence_errors = "ENABLED"
   enable_token_revocation       = true
   auth_session_validity         = 3
@@ -211,6 +216,16 @@ resource "aws_cognito_user_pool_client" "this" {
     access_token  = "minutes"
     id_token      = "minutes"
     refresh_token = "minutes"
+  }
+
+  # Rotation on: Cognito's RefreshTokenRotation (Feature ENABLED) with the grace period. Off: no block, the
+  # client does not rotate (and keeps ALLOW_REFRESH_TOKEN_AUTH, see local.explicit_auth_flows).
+  dynamic "refresh_token_rotation" {
+    for_each = var.refresh_token_rotation ? [true] : []
+    content {
+      feature                    = "ENABLED"
+      retry_grace_period_seconds = var.refresh_token_rotation_grace_seconds
+    }
   }
 
   read_attributes  = local.read_attributes

@@ -316,9 +316,9 @@ variable "generate_client_secret" {
 }
 
 variable "explicit_auth_flows" {
-  description = "Sign-in flows the app client allows. cognigate signs in with USER_PASSWORD_AUTH and refreshes with REFRESH_TOKEN_AUTH."
+  description = "Sign-in flows the app client allows. cognigate signs in with USER_PASSWORD_AUTH. ALLOW_REFRESH_TOKEN_AUTH is the module's to decide: it is added when refresh_token_rotation is off and must not be listed while it is on (Cognito refuses REFRESH_TOKEN_AUTH on a rotating client)."
   type        = list(string)
-  default     = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  default     = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
 
   validation {
     condition = alltrue([
@@ -331,8 +331,32 @@ variable "explicit_auth_flows" {
   }
 
   validation {
-    condition     = contains(var.explicit_auth_flows, "ALLOW_REFRESH_TOKEN_AUTH") && length(distinct(var.explicit_auth_flows)) == length(var.explicit_auth_flows)
-    error_message = "explicit_auth_flows must contain ALLOW_REFRESH_TOKEN_AUTH (sessions are refreshed) and no flow twice."
+    condition     = length(distinct(var.explicit_auth_flows)) == length(var.explicit_auth_flows) && length([for flow in var.explicit_auth_flows : flow if flow != "ALLOW_REFRESH_TOKEN_AUTH"]) > 0
+    error_message = "explicit_auth_flows must hold at least one sign-in flow and no flow twice."
+  }
+
+  validation {
+    condition     = !(var.refresh_token_rotation && contains(var.explicit_auth_flows, "ALLOW_REFRESH_TOKEN_AUTH"))
+    error_message = "explicit_auth_flows must not contain ALLOW_REFRESH_TOKEN_AUTH while refresh_token_rotation is on: Cognito refuses REFRESH_TOKEN_AUTH on a rotating client, which refreshes with GetTokensFromRefreshToken."
+  }
+}
+
+variable "refresh_token_rotation" {
+  description = "Whether the app client rotates refresh tokens: every refresh (GetTokensFromRefreshToken) hands out a new refresh token and retires the old one. cognigate.toml's pools.<pool>.tokens.rotate_refresh; the environments pass it from cognigate.json. On: ALLOW_REFRESH_TOKEN_AUTH is left out of the client's flows. Off: it is added."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "refresh_token_rotation_grace_seconds" {
+  description = "How long a retired refresh token is still accepted after its rotation, for a client whose answer was lost (0-60 seconds; 0 retires it at once). cognigate.toml's pools.<pool>.tokens.rotation_grace. Ignored while refresh_token_rotation is off."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = floor(var.refresh_token_rotation_grace_seconds) == var.refresh_token_rotation_grace_seconds && var.refresh_token_rotation_grace_seconds >= 0 && var.refresh_token_rotation_grace_seconds <= 60
+    error_message = "refresh_token_rotation_grace_seconds must be a whole number of seconds from 0 to 60 (Cognito's range)."
   }
 }
 

@@ -81,8 +81,16 @@ run "dev_defaults" {
   }
 
   assert {
-    condition     = contains(aws_cognito_user_pool_client.this.explicit_auth_flows, "ALLOW_USER_PASSWORD_AUTH") && contains(aws_cognito_user_pool_client.this.explicit_auth_flows, "ALLOW_REFRESH_TOKEN_AUTH")
-    error_message = "cognigate signs in with USER_PASSWORD_AUTH and refreshes with REFRESH_TOKEN_AUTH"
+    condition     = aws_cognito_user_pool_client.this.explicit_auth_flows == toset(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"])
+    error_message = "cognigate signs in with USER_PASSWORD_AUTH; a rotating client (the default) does not allow REFRESH_TOKEN_AUTH, which Cognito refuses there"
+  }
+
+  assert {
+    condition = (
+      one(aws_cognito_user_pool_client.this.refresh_token_rotation[*].feature) == "ENABLED" &&
+      one(aws_cognito_user_pool_client.this.refresh_token_rotation[*].retry_grace_period_seconds) == 10
+    )
+    error_message = "the client rotates refresh tokens by default, with cognigate.toml's default 10-second grace period"
   }
 
   assert {
@@ -229,6 +237,65 @@ run "hours_and_days_variables" {
       aws_cognito_user_pool_client.this.refresh_token_validity == 10080
     )
     error_message = "token_validity_access/id are hours and token_validity_refresh days, converted to minutes"
+  }
+}
+
+run "rotation_with_the_given_grace_period" {
+  command = plan
+
+  variables {
+    environment                          = "prod"
+    pool                                 = "staff"
+    refresh_token_rotation_grace_seconds = 0
+    explicit_auth_flows                  = ["ALLOW_USER_PASSWORD_AUTH"]
+  }
+
+  assert {
+    condition = (
+      one(aws_cognito_user_pool_client.this.refresh_token_rotation[*].feature) == "ENABLED" &&
+      one(aws_cognito_user_pool_client.this.refresh_token_rotation[*].retry_grace_period_seconds) == 0
+    )
+    error_message = "refresh_token_rotation_grace_seconds reaches the client, 0 (no grace) included"
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool_client.this.explicit_auth_flows == toset(["ALLOW_USER_PASSWORD_AUTH"])
+    error_message = "a rotating client gets exactly the given sign-in flows, without REFRESH_TOKEN_AUTH"
+  }
+}
+
+run "rotation_off_allows_refresh_token_auth" {
+  command = plan
+
+  variables {
+    refresh_token_rotation               = false
+    refresh_token_rotation_grace_seconds = 30
+  }
+
+  assert {
+    condition     = length(aws_cognito_user_pool_client.this.refresh_token_rotation) == 0
+    error_message = "refresh_token_rotation = false configures no rotation (the grace period is ignored)"
+  }
+
+  assert {
+    condition = aws_cognito_user_pool_client.this.explicit_auth_flows == toset([
+      "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+    ])
+    error_message = "without rotation the client refreshes with REFRESH_TOKEN_AUTH, which the module adds"
+  }
+}
+
+run "rotation_off_keeps_a_listed_refresh_flow" {
+  command = plan
+
+  variables {
+    refresh_token_rotation = false
+    explicit_auth_flows    = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool_client.this.explicit_auth_flows == toset(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    error_message = "a caller that still lists ALLOW_REFRESH_TOKEN_AUTH (the old default) keeps it, once, while rotation is off"
   }
 }
 

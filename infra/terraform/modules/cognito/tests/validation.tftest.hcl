@@ -120,12 +120,53 @@ run "refresh_not_longer_than_access" {
   expect_failures = [var.token_validity_minutes]
 }
 
-run "client_without_refresh_flow" {
+run "refresh_flow_on_a_rotating_client" {
   command = plan
   variables {
-    explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH"]
+    explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   }
   expect_failures = [var.explicit_auth_flows]
+}
+
+run "refresh_flow_only" {
+  command = plan
+  variables {
+    refresh_token_rotation = false
+    explicit_auth_flows    = ["ALLOW_REFRESH_TOKEN_AUTH"]
+  }
+  expect_failures = [var.explicit_auth_flows]
+}
+
+run "sign_in_flow_twice" {
+  command = plan
+  variables {
+    explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+  }
+  expect_failures = [var.explicit_auth_flows]
+}
+
+run "rotation_grace_above_cognito_maximum" {
+  command = plan
+  variables {
+    refresh_token_rotation_grace_seconds = 61
+  }
+  expect_failures = [var.refresh_token_rotation_grace_seconds]
+}
+
+run "negative_rotation_grace" {
+  command = plan
+  variables {
+    refresh_token_rotation_grace_seconds = -1
+  }
+  expect_failures = [var.refresh_token_rotation_grace_seconds]
+}
+
+run "fractional_rotation_grace" {
+  command = plan
+  variables {
+    refresh_token_rotation_grace_seconds = 2.5
+  }
+  expect_failures = [var.refresh_token_rotation_grace_seconds]
 }
 
 run "email_not_required" {
