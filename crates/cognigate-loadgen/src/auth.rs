@@ -90,11 +90,12 @@ pub fn check_refresh(answer: &Answer, email: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A registration answer: 201 with the new user's sub.
+/// A registration answer: 202 `{"accepted": true, ...}` (the same for new and existing addresses, so it
+/// tells nobody which exist).
 pub fn check_register(answer: &Answer) -> Result<(), String> {
-    let value = expect(answer, 201)?;
-    if !has_string(&value, "userSub") {
-        return Err(describe(answer, " without userSub"));
+    let value = expect(answer, 202)?;
+    if value["accepted"] != Value::Bool(true) {
+        return Err(describe(answer, " without accepted: true"));
     }
     Ok(())
 }
@@ -143,9 +144,10 @@ mod tests {
         assert_eq!(throttled, r#"HTTP 429: {"code":"RATE_LIMITED"}"#);
         assert!(check_refresh(&answer(200, login), "user1@x.example").is_ok());
         assert!(check_refresh(&answer(200, r#"{"idToken":"i"}"#), "user1@x.example").is_err());
-        assert!(check_register(&answer(201, r#"{"userSub":"s","confirmed":false}"#)).is_ok());
-        assert!(check_register(&answer(200, r#"{"userSub":"s"}"#)).is_err());
-        assert!(check_register(&answer(201, "not json")).is_err());
+        assert!(check_register(&answer(202, r#"{"accepted":true,"message":"m"}"#)).is_ok());
+        assert!(check_register(&answer(202, r#"{"accepted":false}"#)).is_err());
+        assert!(check_register(&answer(201, r#"{"accepted":true}"#)).is_err());
+        assert!(check_register(&answer(202, "not json")).is_err());
         assert_eq!(url("http://h:1/", ME), "http://h:1/auth/customer/me");
     }
 }

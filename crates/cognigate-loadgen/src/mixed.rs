@@ -277,7 +277,7 @@ mod tests {
             )
         }
         async fn register() -> (axum::http::StatusCode, Json<Value>) {
-            (axum::http::StatusCode::CREATED, Json(json!({ "userSub": "s" })))
+            (axum::http::StatusCode::ACCEPTED, Json(json!({ "accepted": true, "message": "m" })))
         }
         let app = Router::new()
             .route("/auth/customer/login", post(tokens))
