@@ -1,8 +1,8 @@
 //! Sealing secrets at rest (TOTP secrets, signing keys, client secrets) with AES-256-GCM.
 //!
-//! The sealing key comes from outside the store (a key file under the data directory created on first start
-//! with owner-only permissions, or a configured secret), so a copy of the database alone reveals none of
-//! these secrets.
+//! The sealing key comes from outside the store (a key file under the data directory, created on first start
+//! with owner-only permissions), so a copy of the database alone reveals none of these secrets. Instances
+//! that share one store will need the key from a secret reference instead; that comes with scale-out.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;

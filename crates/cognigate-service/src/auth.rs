@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cognigate_config::{PoolConfig, PoolKind, RateLimitConfig, RateLimitedRoute};
+use cognigate_config::{PoolConfig, PoolKind, Rate, RateLimitConfig, RateLimitedRoute};
 use cognigate_domain::authz::{Action, CustomerIdentity, Principal, RequestContext, Resource, StaffIdentity};
 use cognigate_domain::claims::{ONBOARDING_ATTRIBUTE, ONBOARDING_CLAIM};
 use cognigate_domain::errors::ErrorCode;
@@ -913,8 +913,14 @@ impl AuthService {
     }
 
     /// Tells the owner of an existing account that someone tried to register their address (best effort:
-    /// the caller's answer does not depend on it).
+    /// the caller's answer does not depend on it), at most once an hour, so repeated attempts cannot fill
+    /// their mailbox.
     async fn tell_owner_of_registration_attempt(&self, email: &str) {
+        let once_an_hour = Rate { count: 1, per: std::time::Duration::from_secs(3600) };
+        let bucket = format!("{}.registration_notice", self.parts.pool);
+        if self.shared.limiter.acquire(&bucket, email, once_an_hour).await.is_err() {
+            return;
+        }
         let body = format!(
             "Someone tried to create a {} account with this email address, which already has one.\n\n\
              If it was you, sign in instead, or reset your password if you have forgotten it.\n\
