@@ -561,17 +561,6 @@ impl Engine {
 
     // ----- outbox -----
 
-    pub(crate) async fn send(
-        &self,
-        pool_id: &str,
-        recipient: &str,
-        kind: &str,
-        subject: &str,
-        body: String,
-    ) -> Result<(), EngineError> {
-        self.deliver(pool_id, "email", recipient, kind, subject, body).await
-    }
-
     /// Sends a message (`email` or `sms`): through the delivery channel, and into the outbox, sealed, when
     /// nothing delivers it.
     pub(crate) async fn deliver(
@@ -609,7 +598,8 @@ impl Engine {
         self.parts.delivery.deliver(&message).await.map_err(EngineError::CodeDeliveryFailure)
     }
 
-    /// Sends a message of the service's own (a notice about the account) the way the engine's messages go.
+    /// Sends an email (a code, an invitation, or a notice of the service's own about the account): through
+    /// the delivery channel, and into the outbox where nothing delivers.
     pub async fn notify(
         &self,
         pool_id: &str,

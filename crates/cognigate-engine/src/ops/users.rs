@@ -303,7 +303,7 @@ impl Engine {
             "{text}\n\n    {code}\n\nThe code expires in {} minutes. If you did not ask for it, ignore this message.\n",
             ttl_secs / 60
         );
-        self.send(&pool.id, email, kind, &title, body).await?;
+        self.notify(&pool.id, email, kind, &title, body).await?;
         Ok(delivery(email))
     }
 
@@ -569,7 +569,7 @@ impl Engine {
             user.sign_in_name(),
             pool.temporary_password_validity_days
         );
-        self.send(&pool.id, email, "invitation", &format!("Your {} account", pool.name), body).await
+        self.notify(&pool.id, email, "invitation", &format!("Your {} account", pool.name), body).await
     }
 
     pub async fn admin_get_user(

@@ -211,6 +211,14 @@ fn redirect(to: &str) -> Response {
     response
 }
 
+/// `page`, setting the session cookie when the request had none yet.
+fn with_cookie_if_new(page: Response, cookie: Option<String>) -> Response {
+    match cookie {
+        Some(cookie) => with_cookie(page, &cookie),
+        None => page,
+    }
+}
+
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -402,10 +410,7 @@ async fn login_page(Extension(console): Ext, headers: HeaderMap) -> Response {
     console.sessions.save(&session);
     let page =
         render(&LoginPage { layout: anonymous_layout(&console, &session, "Sign in"), email: String::new() });
-    match cookie {
-        Some(cookie) => with_cookie(page, &cookie),
-        None => page,
-    }
+    with_cookie_if_new(page, cookie)
 }
 
 async fn login(
@@ -579,10 +584,7 @@ struct RecoveryPage {
 async fn recovery_page(Extension(console): Ext, headers: HeaderMap) -> Response {
     let (session, cookie) = anonymous_session(&console, &headers);
     let page = render(&RecoveryPage { layout: anonymous_layout(&console, &session, "Lost authenticator") });
-    match cookie {
-        Some(cookie) => with_cookie(page, &cookie),
-        None => page,
-    }
+    with_cookie_if_new(page, cookie)
 }
 
 /// A sign-in with the password and a one-time recovery code: the lost authenticator is removed, and the

@@ -407,42 +407,11 @@ async fn f06_revocations_survive_a_restart() {
     assert_eq!(pool.me(&kept).await.0, 200, "the sign-in after the change, in the same second or not, works");
 }
 
-/// Signs a staff member into the console (password, then the forced authenticator setup); the session cookie.
+/// Makes `email` a super_admin and signs them into the console; the session cookie.
 async fn console_sign_in(stack: &Stack, email: &str) -> String {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let attributes = BTreeMap::from([("custom:role".to_owned(), "super_admin".to_owned())]);
     stack.api.staff.provision(email, &attributes, Some(STAFF_PASSWORD), true).await.unwrap();
-    let form_page = http.get(format!("{}/console/login", stack.url)).send().await.unwrap();
-    let cookie = form_page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf_of = |html: &str| {
-        html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
-    };
-    let csrf = csrf_of(&form_page.text().await.unwrap());
-    let response = http
-        .post(format!("{}/console/login", stack.url))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", STAFF_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["location"], "/console/login/mfa-setup");
-    let page = http
-        .get(format!("{}/console/login/mfa-setup", stack.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    let page = page.text().await.unwrap();
-    let secret = page.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    let response = http
-        .post(format!("{}/console/login/mfa-setup", stack.url))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf_of(&page).as_str()), ("code", totp(&secret, 0).as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["location"], "/console/users");
-    response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+    console_sign_in_as(stack, email).await
 }
 
 /// F7: 12,000 anonymous requests evicted every signed-in console session. Anonymous sessions now only ever
@@ -576,7 +545,8 @@ async fn f09_nothing_secret_sits_in_the_clear_and_only_admins_read_the_outbox() 
     assert_eq!(outbox(manager).await.unwrap().status(), 403);
 }
 
-/// A console sign-in for an account that exists already (see [`console_sign_in`]).
+/// Signs an existing staff member into the console (password, then the forced authenticator set-up); the
+/// session cookie.
 async fn console_sign_in_as(stack: &Stack, email: &str) -> String {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let form_page = http.get(format!("{}/console/login", stack.url)).send().await.unwrap();
@@ -585,12 +555,14 @@ async fn console_sign_in_as(stack: &Stack, email: &str) -> String {
         html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
     };
     let csrf = csrf_of(&form_page.text().await.unwrap());
-    http.post(format!("{}/console/login", stack.url))
+    let response = http
+        .post(format!("{}/console/login", stack.url))
         .header("cookie", &cookie)
         .form(&[("csrf", csrf.as_str()), ("email", email), ("password", STAFF_PASSWORD)])
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["location"], "/console/login/mfa-setup");
     let page = http
         .get(format!("{}/console/login/mfa-setup", stack.url))
         .header("cookie", &cookie)
@@ -606,6 +578,7 @@ async fn console_sign_in_as(stack: &Stack, email: &str) -> String {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["location"], "/console/users");
     response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
 
