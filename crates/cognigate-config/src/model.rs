@@ -586,7 +586,8 @@ fn default_rotation_grace() -> HumanDuration {
 /// address waits 1 s before its next try, then 2, 4, ... up to `duration`. Every address together may
 /// fail `account_max_failures` times before the account asks each further try to wait 1 s, 2, 4, ... up
 /// to `account_max_delay`; addresses the account signed in from recently are exempt from that account-wide
-/// wait. A password reset with the emailed code, or a successful sign-in, clears the count.
+/// wait. A password reset with the emailed code clears every count; a successful sign-in clears its own
+/// address's (other addresses keep what they earned).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LockoutPolicy {

@@ -484,7 +484,9 @@ impl Engine {
                     family: family.to_owned(),
                     auth_time_ms,
                     issued_ms: now_ms,
-                    expires_ms: now_ms + client.refresh_token_validity_secs * 1000,
+                    // Counted from the sign-in, as Cognito does: a rotated token replaces the one before
+                    // it without extending the sign-in, which ends when its first refresh token would have.
+                    expires_ms: auth_time_ms.min(now_ms) + client.refresh_token_validity_secs * 1000,
                     rotated_ms: None,
                     revoked: false,
                 })

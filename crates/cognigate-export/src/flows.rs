@@ -11,6 +11,7 @@ use cognigate_config::{
     Config, Environment, MailDelivery, MfaMethod, MfaMode, OnboardingGate, PoolConfig, PoolKind,
     RateLimitedRoute, SignUpMode,
 };
+use cognigate_domain::claims::ONBOARDING_CLAIM;
 use cognigate_domain::errors::ErrorCode;
 use cognigate_domain::onboarding::OnboardingState;
 
@@ -34,8 +35,10 @@ pub fn flows_page(environment: Environment, config: &Config) -> String {
          \"local\"`) or AWS Cognito (`provider = \"cognito\"`), and cognigate calls either with Cognito's operations \
          (SignUp, InitiateAuth, RespondToAuthChallenge...). The user mirror is cognigate's own record of each \
          account (onboarding state, role, team, whether TOTP is enrolled); the audit log records every attempt and \
-         its outcome, never a password, code or token. Codes and invitations go to {mail}; AWS Cognito emails its \
-         own. Failures are answered with the API's stable error codes and their HTTP status.\n"
+         its outcome, never a password, code or token. The engine's codes and invitations, and cognigate's own \
+         notices to account owners, go to {mail}; AWS Cognito emails its own codes and invitations. Failures are \
+         answered with the API's stable error codes and their HTTP status, and a wait (`RATE_LIMITED`, `LOCKED`) \
+         with `Retry-After`.\n"
     );
 
     pools_table(&mut out, config);
@@ -77,9 +80,25 @@ fn pools_table(out: &mut String, config: &Config) {
         let tokens = &p.settings.tokens;
         format!("{} / {} / {}", tokens.access, tokens.id, tokens.refresh)
     });
-    row("lockout (`lockout`)", &|p| {
+    row("refresh tokens (`tokens.rotate_refresh`, `tokens.rotation_grace`)", &|p| {
+        let tokens = &p.settings.tokens;
+        if tokens.rotate_refresh {
+            format!("rotated at each refresh; a replaced one is accepted {} longer", tokens.rotation_grace)
+        } else {
+            "not rotated".to_owned()
+        }
+    });
+    row("failed sign-ins (`lockout`)", &|p| {
         let lockout = &p.settings.lockout;
-        format!("{} failures within {} lock for {}", lockout.max_failures, lockout.window, lockout.duration)
+        format!(
+            "per address: from {} failures within {}, waits of 1s doubling up to {}; per account: from {}, \
+             up to {}",
+            lockout.max_failures,
+            lockout.window,
+            lockout.duration,
+            lockout.account_max_failures,
+            lockout.account_max_delay
+        )
     });
     row("onboarding gates (`onboarding.gates`)", &|p| {
         let gates = p.gate_list();
@@ -116,8 +135,9 @@ fn pool_section(out: &mut String, pool: &Pool<'_>) {
             let _ = writeln!(
                 out,
                 "`{} = \"self\"`: anyone registers with an email and a password, then confirms the email with \
-                 the code sent to it. Confirmation moves the account to its first onboarding gate, or makes it \
-                 active.\n",
+                 the code sent to it. An address that already has an account gets the same answer as a new one, \
+                 and its owner is told by email instead. Confirmation moves the account to its first onboarding \
+                 gate, or makes it active.\n",
                 pool.key("sign_up")
             );
             registration(pool).finish(out);
@@ -144,8 +164,8 @@ fn pool_section(out: &mut String, pool: &Pool<'_>) {
         let who = if pool.totp() { "an account without TOTP" } else { "every account" };
         let _ = writeln!(
             out,
-            "Email and password: {who} gets its tokens at once. The rate limit and the lockout are checked before \
-             the identity provider is asked.\n"
+            "Email and password: {who} gets its tokens at once. The rate limit and the waits that failures \
+             impose are checked before the identity provider is asked.\n"
         );
         sign_in_plain(pool).finish(out);
     }
@@ -156,7 +176,11 @@ fn pool_section(out: &mut String, pool: &Pool<'_>) {
         } else {
             "MFA is optional: an account that enrolled TOTP answers a SOFTWARE_TOKEN_MFA challenge"
         };
-        let _ = writeln!(out, "{who}, with a code from the authenticator app, before it gets tokens.\n");
+        let _ = writeln!(
+            out,
+            "{who}, with a code from the authenticator app, before it gets tokens. An account that lost its \
+             authenticator signs in once with one of its recovery codes instead.\n"
+        );
         sign_in_mfa(pool).finish(out);
     }
     if pool.totp() && pool.mfa_required() && pool.settings.sign_up == SignUpMode::SelfService {
@@ -170,31 +194,50 @@ fn pool_section(out: &mut String, pool: &Pool<'_>) {
     if pool.totp() && !pool.mfa_required() {
         heading(out, pool, "TOTP enrolment");
         out.push_str(
-            "A signed-in account turns MFA on by enrolling an authenticator app, with its access token.\n\n",
+            "A signed-in account turns MFA on by enrolling an authenticator app, with its access token and its \
+             password (and a current code, to replace an authenticator it has). Turning MFA off takes the password \
+             and a current code.\n\n",
         );
         totp_enrolment(pool).finish(out);
     }
 
     heading(out, pool, "refresh");
+    let tokens = &pool.settings.tokens;
+    let rotation = if tokens.rotate_refresh {
+        format!(
+            "Each refresh also answers a new refresh token and replaces the one presented (`{} = true`); a \
+             replaced one presented again after {} (`{}`) ends the whole sign-in.",
+            pool.key("tokens.rotate_refresh"),
+            tokens.rotation_grace,
+            pool.key("tokens.rotation_grace")
+        )
+    } else {
+        format!(
+            "The refresh token stays the same until it expires (`{} = false`).",
+            pool.key("tokens.rotate_refresh")
+        )
+    };
     let _ = writeln!(
         out,
-        "New access and ID tokens ({} and {}) for a refresh token ({}), without the password. A revoked or \
-         expired refresh token is refused.\n",
-        pool.settings.tokens.access, pool.settings.tokens.id, pool.settings.tokens.refresh
+        "New access and ID tokens ({} and {}) for a refresh token ({}), without the password. {rotation} A \
+         revoked or expired refresh token is refused.\n",
+        tokens.access, tokens.id, tokens.refresh
     );
     refresh(pool).finish(out);
 
     heading(out, pool, "password reset");
     out.push_str(
-        "A code by email, then a new password. The first answer is the same whether or not the account exists, \
-         and the reset ends every session of the account.\n\n",
+        "A code by email, then a new password. Both answers are the same whether or not the account exists. A \
+         reset with the emailed code works while failed sign-ins make the account wait, lifts those waits, and \
+         ends every session of the account.\n\n",
     );
     password_reset(pool).finish(out);
 
     heading(out, pool, "sign-out everywhere");
     out.push_str(
         "Ends every session of the account: its refresh tokens are revoked, and access tokens issued before are \
-         refused from then on, because the token verifier's revocation check sees the sign-out.\n\n",
+         refused from then on, because the token verifier's revocation check sees the sign-out. Revocations are \
+         stored, so they outlast a restart.\n\n",
     );
     sign_out(pool).finish(out);
 }
@@ -207,32 +250,76 @@ fn heading(out: &mut String, pool: &Pool<'_>, flow: &str) {
 
 fn registration(pool: &Pool<'_>) -> Diagram {
     let mut d = Diagram::new(pool, &[Who::Provider, Who::Mail, Who::Mirror, Who::Audit]);
-    d.call(APP, ME, format!("POST {} {{email, password, attributes}}", pool.path("register")));
+    d.call(
+        APP,
+        ME,
+        format!("POST {} {{email, password, baseType, plan, attributes}}", pool.path("register")),
+    );
     pool.rate_limit_note(&mut d, RateLimitedRoute::Register);
-    d.note(ME, pool.password_note());
     d.call(ME, PROVIDER, "SignUp (email, password, attributes)");
-    d.open("alt", "email already registered, or password too weak");
-    d.reply(PROVIDER, ME, "UsernameExistsException or InvalidPasswordException");
-    d.call(ME, AUDIT, "registration refused");
-    d.reply(ME, APP, format!("{} or {}", answer(ErrorCode::UserExists), answer(ErrorCode::PasswordPolicy)));
-    d.otherwise("account created, unconfirmed");
+    d.note(
+        PROVIDER,
+        format!(
+            "{}<br/>(the embedded engine judges it before it looks the address up)",
+            pool.password_note()
+        ),
+    );
+    d.open("alt", "password too weak");
+    d.reply(PROVIDER, ME, "InvalidPasswordException");
+    d.call(ME, AUDIT, format!("registration refused ({})", ErrorCode::PasswordPolicy.as_str()));
+    d.reply(ME, APP, answer(ErrorCode::PasswordPolicy));
+    d.otherwise("the address already has an account");
+    d.reply(PROVIDER, ME, "UsernameExistsException");
+    d.call(
+        ME,
+        MAIL,
+        "notice to the owner: someone tried to register with this address (at most once an hour per address)",
+    );
+    d.call(ME, AUDIT, "registration accepted");
+    d.reply(ME, APP, format!("{REGISTRATION_ACCEPTED}: the same answer as for a new account"));
+    d.otherwise("a new account, unconfirmed");
     d.call(PROVIDER, MAIL, "confirmation code (6 digits)");
     d.reply(PROVIDER, ME, "sub, UserConfirmed = false");
+    d.call(
+        ME,
+        PROVIDER,
+        format!(
+            "AdminUpdateUserAttributes: custom:base_type, custom:onboarding = {}",
+            OnboardingState::PendingVerification
+        ),
+    );
     d.call(ME, MIRROR, format!("write the account: {}", OnboardingState::PendingVerification));
-    d.call(ME, AUDIT, "registered");
-    d.reply(ME, APP, "200 code sent (masked destination)");
+    d.call(ME, AUDIT, "registration accepted");
+    d.reply(ME, APP, REGISTRATION_ACCEPTED);
     d.close();
+    d.note_over(
+        &[APP, ME],
+        format!(
+            "No code? POST {} {{email}} answers 200 {{accepted: true, message}} whether or not the account \
+             exists and waits for confirmation",
+            pool.path("resend-code")
+        ),
+    );
     d.call(APP, ME, format!("POST {} {{email, code}}", pool.path("confirm")));
     pool.rate_limit_note(&mut d, RateLimitedRoute::Confirm);
     d.call(ME, PROVIDER, "ConfirmSignUp (email, code)");
-    d.open("alt", "wrong or expired code");
-    d.reply(PROVIDER, ME, "CodeMismatchException or ExpiredCodeException");
-    d.call(ME, AUDIT, "confirmation failed");
-    d.reply(ME, APP, format!("{} or {}", answer(ErrorCode::CodeMismatch), answer(ErrorCode::CodeExpired)));
+    d.open("alt", "wrong or expired code, unknown address, or already confirmed");
+    d.reply(PROVIDER, ME, "CodeMismatchException, ExpiredCodeException or NotAuthorizedException");
+    d.call(ME, AUDIT, format!("confirmation failed ({})", ErrorCode::CodeMismatch.as_str()));
+    d.reply(ME, APP, format!("{}: one answer for every reason", answer(ErrorCode::CodeMismatch)));
     d.otherwise("code accepted");
-    d.reply(PROVIDER, ME, "confirmed");
+    d.note(
+        PROVIDER,
+        "PostConfirmation hook: cognigate_service::triggers::confirm_identity<br/>(the Lambda on AWS Cognito, \
+         the same function in the embedded engine)",
+    );
     d.call(
-        ME,
+        PROVIDER,
+        PROVIDER,
+        "custom:base_type (the least privileged when none), the default group, custom:onboarding = the state below",
+    );
+    d.call(
+        PROVIDER,
         MIRROR,
         format!(
             "{} → first onboarding gate, or {}",
@@ -241,8 +328,18 @@ fn registration(pool: &Pool<'_>) -> Diagram {
         ),
     );
     d.note(MIRROR, pool.gates_note());
+    d.reply(PROVIDER, ME, "confirmed");
+    d.call(ME, PROVIDER, "AdminGetUser (email)");
+    d.call(
+        ME,
+        MIRROR,
+        format!(
+            "read the row: one still {} (the hook's write lost) moves on, custom:onboarding first",
+            OnboardingState::PendingVerification
+        ),
+    );
     d.call(ME, AUDIT, "email confirmed");
-    d.reply(ME, APP, "200 confirmed: sign in next");
+    d.reply(ME, APP, "200 {confirmed: true, onboardingState}: sign in next");
     d.close();
     d
 }
@@ -261,7 +358,7 @@ fn invitation(pool: &Pool<'_>) -> Diagram {
     );
     sign_in_start(&mut d, pool, Password::Temporary, |d| {
         d.reply(PROVIDER, ME, "challenge NEW_PASSWORD_REQUIRED, session");
-        d.reply(ME, APP, "200 {challenge: NEW_PASSWORD_REQUIRED, session}");
+        d.reply(ME, APP, "200 {challenge: NEW_PASSWORD_REQUIRED, session, mfaRequired: false}");
         d.call(
             APP,
             ME,
@@ -271,11 +368,11 @@ fn invitation(pool: &Pool<'_>) -> Diagram {
             ),
         );
         pool.rate_limit_note(d, RateLimitedRoute::RespondToChallenge);
-        d.note(ME, pool.password_note());
         d.call(ME, PROVIDER, "RespondToAuthChallenge NEW_PASSWORD_REQUIRED (session, new password)");
+        d.note(PROVIDER, pool.password_note());
         d.open("alt", "new password too weak");
         d.reply(PROVIDER, ME, "InvalidPasswordException");
-        d.reply(ME, APP, answer(ErrorCode::PasswordPolicy));
+        d.reply(ME, APP, format!("{}: try again with the same session", answer(ErrorCode::PasswordPolicy)));
         d.otherwise("new password set");
         if pool.totp() && pool.mfa_required() {
             mfa_setup_steps(d, pool);
@@ -306,7 +403,7 @@ fn sign_in_plain(pool: &Pool<'_>) -> Diagram {
 }
 
 fn sign_in_mfa(pool: &Pool<'_>) -> Diagram {
-    let mut d = Diagram::new(pool, &[Who::Provider, Who::Mirror, Who::Audit]);
+    let mut d = Diagram::new(pool, &[Who::Provider, Who::Mail, Who::Mirror, Who::Audit]);
     sign_in_start(&mut d, pool, Password::Own, |d| {
         d.reply(PROVIDER, ME, "challenge SOFTWARE_TOKEN_MFA, session");
         d.reply(ME, APP, "200 {challenge: SOFTWARE_TOKEN_MFA, session, mfaRequired: true}");
@@ -320,13 +417,20 @@ fn sign_in_mfa(pool: &Pool<'_>) -> Diagram {
             ),
         );
         pool.rate_limit_note(d, RateLimitedRoute::RespondToChallenge);
+        d.note(
+            ME,
+            format!(
+                "The same waits as the password: {} while this address must wait",
+                answer(ErrorCode::Locked)
+            ),
+        );
         d.call(ME, PROVIDER, "RespondToAuthChallenge SOFTWARE_TOKEN_MFA (session, code)");
         d.open("alt", "wrong code");
         d.reply(PROVIDER, ME, "CodeMismatchException");
         d.call(
             ME,
             AUDIT,
-            format!("MFA code refused ({}), counts toward the lockout", ErrorCode::CodeMismatch.as_str()),
+            format!("MFA code refused ({}), counted as a failure", ErrorCode::CodeMismatch.as_str()),
         );
         d.reply(ME, APP, format!("{}: try again with the same session", answer(ErrorCode::CodeMismatch)));
         d.otherwise("session expired or already used");
@@ -336,10 +440,51 @@ fn sign_in_mfa(pool: &Pool<'_>) -> Diagram {
         tokens_answer(d, pool);
         d.close();
     });
+    recovery_code_sign_in(&mut d, pool);
     if pool.mfa_required() {
         d.note_over(&[APP, ME], "An account without TOTP yet gets MFA_SETUP instead (see the first sign-in)");
     }
     d
+}
+
+/// `POST /auth/<pool>/login` with a recovery code in place of the lost authenticator's code.
+fn recovery_code_sign_in(d: &mut Diagram, pool: &Pool<'_>) {
+    d.open("opt", "authenticator lost, one of the account's recovery codes instead of its code");
+    d.call(APP, ME, format!("POST {} {{email, password, recoveryCode}}", pool.path("login")));
+    d.note(ME, "The same rate limit, waits and password check as above");
+    d.call(ME, PROVIDER, "InitiateAuth USER_PASSWORD_AUTH (email, password)");
+    d.reply(PROVIDER, ME, "challenge SOFTWARE_TOKEN_MFA: the password is right");
+    d.open("alt", "not an unused recovery code of the account");
+    d.call(
+        ME,
+        AUDIT,
+        format!("recovery code refused ({}), counted as a failure", ErrorCode::AuthFailed.as_str()),
+    );
+    d.reply(ME, APP, answer(ErrorCode::AuthFailed));
+    d.otherwise("an unused recovery code, now spent");
+    d.call(ME, PROVIDER, "AdminSetUserMFAPreference (TOTP off): the lost authenticator is removed");
+    d.call(ME, ME, "delete every other recovery code of the account");
+    d.call(ME, MIRROR, "TOTP no longer enrolled");
+    d.call(ME, AUDIT, "recovery code used");
+    d.call(ME, MAIL, "notice to the owner: a recovery code was used and the authenticator removed");
+    d.call(ME, PROVIDER, "InitiateAuth USER_PASSWORD_AUTH (email, password) again");
+    if pool.mfa_required() {
+        d.reply(PROVIDER, ME, "challenge MFA_SETUP, session");
+        d.reply(
+            ME,
+            APP,
+            "200 {challenge: MFA_SETUP, session, mfaRequired: true}: a new authenticator is enrolled at once",
+        );
+    } else {
+        d.reply(PROVIDER, ME, "AuthenticationResult: access, ID and refresh tokens");
+        d.reply(
+            ME,
+            APP,
+            "200 access, ID and refresh tokens: signed in, without MFA until the user enrols again",
+        );
+    }
+    d.close();
+    d.close();
 }
 
 fn first_sign_in_mfa_setup(pool: &Pool<'_>) -> Diagram {
@@ -350,53 +495,122 @@ fn first_sign_in_mfa_setup(pool: &Pool<'_>) -> Diagram {
 
 fn totp_enrolment(pool: &Pool<'_>) -> Diagram {
     let mut d = Diagram::new(pool, &[Who::Provider, Who::Mirror, Who::Audit]);
-    d.call(APP, ME, format!("POST {} (Authorization: Bearer access token)", pool.path("totp/setup")));
+    d.call(
+        APP,
+        ME,
+        format!("POST {} {{password, code}} (Authorization: Bearer access token)", pool.path("totp/setup")),
+    );
     pool.rate_limit_note(&mut d, RateLimitedRoute::Mfa);
     d.call(ME, ME, format!("verify the access token ({} pool, not revoked)", pool.kind));
-    d.call(ME, PROVIDER, "AssociateSoftwareToken (access token)");
-    d.reply(PROVIDER, ME, "secret");
-    d.reply(ME, APP, "200 {secret, otpauth URI, QR code}");
+    d.note(ME, "code: a current one from the authenticator in force, needed only to replace it");
+    step_up(&mut d, |d| {
+        d.call(ME, MIRROR, "an enrolment begun now");
+        d.call(ME, PROVIDER, "AssociateSoftwareToken (access token)");
+        d.reply(
+            PROVIDER,
+            ME,
+            "a new secret, waiting: an authenticator in force keeps working until it is verified",
+        );
+        d.reply(ME, APP, "200 {secret, otpauthUri, qrSvg, qrPngBase64}");
+    });
     d.note(APP, "The user scans the QR code into an authenticator app");
     d.call(
         APP,
         ME,
         format!("POST {} {{code}} (Authorization: Bearer access token)", pool.path("totp/verify")),
     );
+    d.note(ME, format!("Within {ENROLMENT_WINDOW} of the set-up, or {}", answer(ErrorCode::Conflict)));
     d.call(ME, PROVIDER, "VerifySoftwareToken (access token, code)");
     d.open("alt", "wrong code");
     d.reply(PROVIDER, ME, "CodeMismatchException");
-    d.reply(ME, APP, format!("{}: try again", answer(ErrorCode::CodeMismatch)));
+    d.reply(ME, APP, format!("{}: try again, counted as a failure", answer(ErrorCode::CodeMismatch)));
     d.otherwise("code accepted");
-    d.reply(PROVIDER, ME, "SUCCESS");
+    d.reply(PROVIDER, ME, "SUCCESS: the new secret replaces the old one");
     d.call(ME, PROVIDER, "SetUserMFAPreference (TOTP enabled, preferred)");
-    d.call(ME, MIRROR, pool.enrolled_message());
+    enrolled_steps(&mut d, pool, false);
     d.call(ME, AUDIT, "TOTP enrolled");
-    d.reply(ME, APP, "200 enrolled");
+    d.reply(ME, APP, format!("200 {{mfaEnabled: true, user, recoveryCodes}}: {RECOVERY_CODES}"));
     d.note_over(&[APP, ME], "From now on every sign-in answers the SOFTWARE_TOKEN_MFA challenge");
     d.close();
+    d.call(
+        APP,
+        ME,
+        format!("POST {} {{password, code}} (Authorization: Bearer access token)", pool.path("totp/disable")),
+    );
+    if pool.mfa_gate() {
+        d.note(
+            ME,
+            format!("{} for accounts whose onboarding gates include mfa", answer(ErrorCode::Forbidden)),
+        );
+    }
+    step_up(&mut d, |d| {
+        d.call(ME, PROVIDER, "SetUserMFAPreference (TOTP off)");
+        d.call(ME, MIRROR, "TOTP off, the recovery codes deleted");
+        d.call(ME, AUDIT, "TOTP turned off");
+        d.reply(ME, APP, "200 {mfaEnabled: false, user}");
+    });
     d
 }
 
 fn refresh(pool: &Pool<'_>) -> Diagram {
-    let mut d = Diagram::new(pool, &[Who::Provider, Who::Audit]);
-    d.call(APP, ME, format!("POST {} {{refreshToken}}", pool.path("refresh")));
-    pool.rate_limit_note(&mut d, RateLimitedRoute::Refresh);
-    d.call(ME, PROVIDER, "InitiateAuth REFRESH_TOKEN_AUTH (refresh token)");
-    d.open("alt", "refresh token valid");
-    d.reply(PROVIDER, ME, "new access and ID tokens");
-    d.reply(ME, APP, "200 new access and ID tokens (the refresh token stays the same)");
+    let mut d = Diagram::new(pool, &[Who::Provider, Who::Mirror, Who::Audit]);
     let tokens = &pool.settings.tokens;
+    d.call(APP, ME, format!("POST {} {{refreshToken}}", pool.path("refresh")));
+    pool.rate_limit_note_per_address(&mut d, RateLimitedRoute::Refresh);
+    d.call(ME, PROVIDER, format!("{} (refresh token)", pool.refresh_operation()));
+    d.open("alt", "refresh token valid");
+    if tokens.rotate_refresh {
+        d.reply(PROVIDER, ME, "new access, ID and refresh tokens: the one presented is replaced");
+    } else {
+        d.reply(PROVIDER, ME, "new access and ID tokens");
+    }
+    d.call(ME, MIRROR, "the account's onboarding state");
+    d.note(ME, refused_states_note());
+    if tokens.rotate_refresh {
+        d.reply(ME, APP, "200 new access, ID and refresh tokens: keep the new refresh token");
+        d.note_over(
+            &[APP, ME],
+            format!(
+                "A replaced refresh token still works for {} ({}), for a client whose answer was lost",
+                tokens.rotation_grace,
+                pool.key("tokens.rotation_grace")
+            ),
+        );
+    } else {
+        d.reply(ME, APP, "200 new access and ID tokens (the refresh token stays the same)");
+    }
+    let lasts = if tokens.rotate_refresh {
+        format!(
+            "Rotation replaces the refresh token, not the sign-in: the last one expires {} after sign-in, as \
+             the first would have, then the user signs in again",
+            tokens.refresh
+        )
+    } else {
+        format!("The refresh token lasts {} from sign-in, then the user signs in again", tokens.refresh)
+    };
     d.note_over(
         &[APP, ME],
         format!(
-            "Access token {}, ID token {} ({}). The refresh token lasts {} from sign-in, then the user signs in again",
+            "Access token {}, ID token {} ({}), with the claims of the account's state now. {lasts}",
             tokens.access,
             tokens.id,
-            pool.key("tokens"),
-            tokens.refresh
+            pool.key("tokens")
         ),
     );
-    d.otherwise("expired, or revoked by a sign-out everywhere or a password reset");
+    if tokens.rotate_refresh {
+        d.otherwise(format!("a replaced refresh token presented after {} (reuse)", tokens.rotation_grace));
+        d.call(PROVIDER, PROVIDER, "revoke the whole sign-in: every refresh and access token of it (stored)");
+        d.reply(PROVIDER, ME, "NotAuthorizedException");
+        d.call(ME, AUDIT, format!("refresh refused ({})", ErrorCode::AuthFailed.as_str()));
+        d.reply(
+            ME,
+            APP,
+            format!("{}: the owner and the thief alike sign in again", answer(ErrorCode::AuthFailed)),
+        );
+    }
+    d.otherwise(
+        "expired, or revoked by a sign-out everywhere, a password change or reset, or a refused account",
+    );
     d.reply(PROVIDER, ME, "NotAuthorizedException");
     d.call(ME, AUDIT, format!("refresh refused ({})", ErrorCode::AuthFailed.as_str()));
     d.reply(ME, APP, format!("{}: sign in again", answer(ErrorCode::AuthFailed)));
@@ -409,39 +623,33 @@ fn password_reset(pool: &Pool<'_>) -> Diagram {
     d.call(APP, ME, format!("POST {} {{email}}", pool.path("forgot-password")));
     pool.rate_limit_note(&mut d, RateLimitedRoute::ForgotPassword);
     d.call(ME, PROVIDER, "ForgotPassword (email)");
-    d.open("alt", "the account exists");
+    d.open("alt", "the account exists, with a verified email");
     d.call(PROVIDER, MAIL, "reset code (6 digits)");
     d.reply(PROVIDER, ME, "code sent");
-    d.otherwise("no such account");
+    d.otherwise("no such account, no verified email, or too many codes this hour");
     d.reply(PROVIDER, ME, "nothing is sent");
     d.close();
     d.call(ME, AUDIT, "password reset requested");
-    d.reply(ME, APP, "200, the same answer whether or not the account exists");
+    d.reply(ME, APP, "200 {accepted: true, message}: the same answer whoever asked");
     d.call(APP, ME, format!("POST {} {{email, code, newPassword}}", pool.path("reset-password")));
     pool.rate_limit_note(&mut d, RateLimitedRoute::ConfirmForgotPassword);
-    d.note(ME, pool.password_note());
+    d.note(ME, "No wait for failed sign-ins here: the emailed code proves the mailbox");
     d.call(ME, PROVIDER, "ConfirmForgotPassword (email, code, new password)");
-    d.open("alt", "wrong or expired code, unknown email, or password too weak");
-    d.reply(PROVIDER, ME, "CodeMismatchException, ExpiredCodeException or InvalidPasswordException");
-    d.call(ME, AUDIT, "password reset failed");
-    d.reply(
-        ME,
-        APP,
-        format!(
-            "{}, {} or {}",
-            answer(ErrorCode::CodeMismatch),
-            ErrorCode::CodeExpired.as_str(),
-            ErrorCode::PasswordPolicy.as_str()
-        ),
-    );
+    d.note(PROVIDER, format!("{}<br/>(the embedded engine judges it before the code)", pool.password_note()));
+    d.open("alt", "new password too weak");
+    d.reply(PROVIDER, ME, "InvalidPasswordException");
+    d.reply(ME, APP, answer(ErrorCode::PasswordPolicy));
+    d.otherwise("wrong or expired code, or unknown email");
+    d.reply(PROVIDER, ME, "CodeMismatchException, ExpiredCodeException ...");
+    d.call(ME, AUDIT, format!("password reset failed ({})", ErrorCode::CodeMismatch.as_str()));
+    d.reply(ME, APP, format!("{}: one answer for every reason", answer(ErrorCode::CodeMismatch)));
     d.otherwise("password changed");
-    d.reply(PROVIDER, ME, "done: every session of the account ended");
+    d.reply(PROVIDER, ME, "done");
+    d.call(ME, ME, "forget the account's failed sign-ins: no address waits any more");
+    d.call(ME, ME, "revoke the account's tokens issued until now (stored)");
+    d.call(ME, PROVIDER, "AdminUserGlobalSignOut: every refresh token revoked");
     d.call(ME, AUDIT, "password reset");
-    d.reply(ME, APP, "200 password changed: sign in again");
-    d.note_over(
-        &[APP, PROVIDER],
-        "Refresh tokens issued before are revoked and access tokens issued before are refused",
-    );
+    d.reply(ME, APP, "200 {accepted: true, message}: sign in again");
     d.close();
     d
 }
@@ -452,9 +660,9 @@ fn sign_out(pool: &Pool<'_>) -> Diagram {
     d.call(ME, ME, format!("verify the access token ({} pool, not revoked)", pool.kind));
     d.call(ME, PROVIDER, "GlobalSignOut (access token)");
     d.reply(PROVIDER, ME, "every refresh token of the account revoked");
-    d.call(ME, ME, "revocation list: tokens of this account issued until now are refused");
+    d.call(ME, ME, "revocation list: tokens of this account issued until now are refused, stored");
     d.call(ME, AUDIT, "signed out everywhere");
-    d.reply(ME, APP, "200 signed out");
+    d.reply(ME, APP, "200 {accepted: true, message}");
     d.call(APP, ME, "any request with an access token issued before, from any device");
     d.call(ME, ME, "verifier: signature and claims valid, revocation check: revoked");
     d.reply(ME, APP, answer(ErrorCode::AuthFailed));
@@ -463,13 +671,15 @@ fn sign_out(pool: &Pool<'_>) -> Diagram {
         ME,
         format!("POST {} {{refreshToken}} with a refresh token issued before", pool.path("refresh")),
     );
-    d.call(ME, PROVIDER, "InitiateAuth REFRESH_TOKEN_AUTH");
+    d.call(ME, PROVIDER, format!("{} (refresh token)", pool.refresh_operation()));
     d.reply(PROVIDER, ME, "NotAuthorizedException (revoked)");
     d.reply(ME, APP, answer(ErrorCode::AuthFailed));
     d.note_over(
         &[APP, ME],
         format!(
-            "Without the revocation check an access token would stay usable until it expires ({})",
+            "Revocations (sign-out, password change or reset, rejection, suspension, disabling, deletion, refresh \
+             reuse) are stored and loaded again at start, so a restart revives no token. Without them an access \
+             token would stay usable until it expires ({})",
             pool.settings.tokens.access
         ),
     );
@@ -477,6 +687,26 @@ fn sign_out(pool: &Pool<'_>) -> Diagram {
 }
 
 // --- Steps shared by several flows ---------------------------------------------------------------------
+
+/// The answer to every registration the provider accepted or refused as taken.
+const REGISTRATION_ACCEPTED: &str = "202 {accepted: true, message}";
+
+/// How long a signed-in enrolment may take to be verified (`ENROLMENT_WINDOW_MS` in `cognigate-service`).
+const ENROLMENT_WINDOW: &str = "10 minutes";
+
+/// What the answers of an enrolment hand out (`RECOVERY_CODES` in `cognigate-service`).
+const RECOVERY_CODES: &str = "ten one-time recovery codes, shown this once";
+
+/// What becomes of tokens the provider minted for an account whose state refuses sign-in.
+fn refused_states_note() -> String {
+    format!(
+        "A refused state ({}, {}, {}): these tokens are revoked and the answer is {}, as for a wrong password",
+        OnboardingState::Rejected,
+        OnboardingState::Suspended,
+        OnboardingState::Disabled,
+        answer(ErrorCode::AuthFailed)
+    )
+}
 
 /// Which password a sign-in gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,11 +717,15 @@ enum Password {
     Temporary,
 }
 
-/// `POST /auth/<pool>/login`: the rate limit, the lockout, the identity provider's verdict on the password;
-/// `accepted` continues the diagram when the password is right.
+/// `POST /auth/<pool>/login`: the rate limit, the waits failures impose, the identity provider's verdict on
+/// the password; `accepted` continues the diagram when the password is right.
 fn sign_in_start(d: &mut Diagram, pool: &Pool<'_>, password: Password, accepted: impl FnOnce(&mut Diagram)) {
     let (given, wrong, right) = match password {
-        Password::Own => ("", "wrong password, or unknown email", "password accepted"),
+        Password::Own => (
+            "",
+            "wrong password, unknown email, or a refused account (rejected, suspended, disabled) with any password",
+            "password accepted",
+        ),
         Password::Temporary => (
             " (the temporary password)",
             "wrong or expired temporary password (an administrator invites again), or unknown email",
@@ -499,26 +733,18 @@ fn sign_in_start(d: &mut Diagram, pool: &Pool<'_>, password: Password, accepted:
         ),
     };
     d.call(APP, ME, format!("POST {} {{email, password}}{given}", pool.path("login")));
-    let limited = pool.rate_limit_note(d, RateLimitedRoute::Login);
+    pool.rate_limit_note(d, RateLimitedRoute::Login);
     d.note(ME, pool.lockout_note());
-    if limited {
-        d.open("alt", "over the rate limit");
-        d.reply(ME, APP, answer(ErrorCode::RateLimited));
-        d.otherwise("account locked");
-    } else {
-        d.open("alt", "account locked");
-    }
+    d.open("alt", "over the rate limit");
+    d.reply(ME, APP, format!("{} with Retry-After", answer(ErrorCode::RateLimited)));
+    d.otherwise("this address must still wait after failures");
     d.call(ME, AUDIT, format!("sign-in refused ({})", ErrorCode::Locked.as_str()));
-    d.reply(ME, APP, format!("{}, until the lockout ends", answer(ErrorCode::Locked)));
-    d.otherwise("not locked");
+    d.reply(ME, APP, format!("{} with Retry-After: the seconds left", answer(ErrorCode::Locked)));
+    d.otherwise("may try");
     d.call(ME, PROVIDER, "InitiateAuth USER_PASSWORD_AUTH (email, password)");
     d.open("alt", wrong);
     d.reply(PROVIDER, ME, "NotAuthorizedException");
-    d.call(
-        ME,
-        AUDIT,
-        format!("sign-in failed ({}), counts toward the lockout", ErrorCode::AuthFailed.as_str()),
-    );
+    d.call(ME, AUDIT, format!("sign-in failed ({}), counted as a failure", ErrorCode::AuthFailed.as_str()));
     d.reply(ME, APP, answer(ErrorCode::AuthFailed));
     d.otherwise(right);
     accepted(d);
@@ -526,13 +752,49 @@ fn sign_in_start(d: &mut Diagram, pool: &Pool<'_>, password: Password, accepted:
     d.close();
 }
 
-/// The identity provider answered tokens: record the sign-in and hand them over.
+/// The identity provider answered tokens: check the account's state, record the sign-in, hand them over.
 fn tokens_answer(d: &mut Diagram, pool: &Pool<'_>) {
     d.reply(PROVIDER, ME, "AuthenticationResult: access, ID and refresh tokens");
-    d.call(ME, MIRROR, "record the sign-in (last sign-in, onboarding state)");
+    d.call(ME, MIRROR, "the account's onboarding state, then record the sign-in");
+    d.note(ME, refused_states_note());
+    d.call(ME, ME, "forget the account's failures, remember this address as one it signs in from");
     d.call(ME, AUDIT, "signed in");
-    d.reply(ME, APP, "200 access, ID and refresh tokens");
+    d.reply(ME, APP, "200 {accessToken, idToken, refreshToken, expiresIn, user}");
     d.note_over(&[APP, ME], pool.tokens_note());
+}
+
+/// The `/totp/setup` and `/totp/disable` proof that the person is here, not just a token: a sign-in with the
+/// password (and the current code when an authenticator is enrolled) whose tokens are revoked at once;
+/// `proven` continues the diagram when it succeeds.
+fn step_up(d: &mut Diagram, proven: impl FnOnce(&mut Diagram)) {
+    d.call(
+        ME,
+        PROVIDER,
+        "sign in again: InitiateAuth (email, password), then SOFTWARE_TOKEN_MFA (code) when an authenticator is \
+         enrolled",
+    );
+    d.open("alt", "wrong password or code");
+    d.reply(PROVIDER, ME, "NotAuthorizedException or CodeMismatchException");
+    d.call(ME, AUDIT, "refused, counted as a failure");
+    d.reply(ME, APP, format!("{} or {}", answer(ErrorCode::AuthFailed), answer(ErrorCode::CodeMismatch)));
+    d.otherwise("proven");
+    d.reply(PROVIDER, ME, "tokens of that sign-in");
+    d.call(ME, ME, "revoke them at once: they proved the factors, nothing more");
+    proven(d);
+    d.close();
+}
+
+/// After a verified enrolment: the state (identity first), the mirror (with the gates, when `gates`), the
+/// recovery codes.
+fn enrolled_steps(d: &mut Diagram, pool: &Pool<'_>, gates: bool) {
+    if pool.mfa_gate() {
+        d.call(ME, PROVIDER, "AdminUpdateUserAttributes: custom:onboarding, when the state moves");
+    }
+    d.call(ME, MIRROR, pool.enrolled_message());
+    if gates {
+        d.note(MIRROR, pool.gates_note());
+    }
+    d.call(ME, ME, "ten new recovery codes, stored hashed (an earlier set is replaced)");
 }
 
 /// An MFA_SETUP challenge answered by enrolling TOTP with the challenge's session.
@@ -540,24 +802,31 @@ fn mfa_setup_steps(d: &mut Diagram, pool: &Pool<'_>) {
     d.reply(PROVIDER, ME, "challenge MFA_SETUP, session");
     d.reply(ME, APP, "200 {challenge: MFA_SETUP, session, mfaRequired: true}");
     d.call(APP, ME, format!("POST {} {{session}}", pool.path("totp/setup")));
-    pool.rate_limit_note(d, RateLimitedRoute::Mfa);
+    pool.rate_limit_note_per_address(d, RateLimitedRoute::Mfa);
     d.call(ME, PROVIDER, "AssociateSoftwareToken (session)");
     d.reply(PROVIDER, ME, "secret, new session");
-    d.reply(ME, APP, "200 {secret, otpauth URI, QR code, session}");
+    d.reply(ME, APP, "200 {secret, otpauthUri, qrSvg, qrPngBase64, session}");
     d.note(APP, "The user scans the QR code into an authenticator app");
     d.call(APP, ME, format!("POST {} {{email, session, code}}", pool.path("totp/verify")));
+    pool.rate_limit_note(d, RateLimitedRoute::Mfa);
     d.call(ME, PROVIDER, "VerifySoftwareToken (session, code)");
     d.open("alt", "wrong code");
-    d.reply(PROVIDER, ME, "CodeMismatchException");
-    d.reply(ME, APP, format!("{}: try again, counts toward the lockout", answer(ErrorCode::CodeMismatch)));
+    d.reply(PROVIDER, ME, "EnableSoftwareTokenMFAException");
+    d.reply(ME, APP, format!("{}: try again, counted as a failure", answer(ErrorCode::CodeMismatch)));
     d.otherwise("code accepted");
     d.reply(PROVIDER, ME, "SUCCESS, session");
+    enrolled_steps(d, pool, true);
     d.call(ME, PROVIDER, "RespondToAuthChallenge MFA_SETUP (session)");
     d.reply(PROVIDER, ME, "AuthenticationResult: access, ID and refresh tokens");
-    d.call(ME, MIRROR, pool.enrolled_message());
-    d.note(MIRROR, pool.gates_note());
+    d.call(ME, MIRROR, "record the sign-in");
     d.call(ME, AUDIT, "TOTP enrolled, signed in");
-    d.reply(ME, APP, "200 access, ID and refresh tokens");
+    d.reply(
+        ME,
+        APP,
+        format!(
+            "200 {{accessToken, idToken, refreshToken, expiresIn, user, recoveryCodes}}: {RECOVERY_CODES}"
+        ),
+    );
     d.note_over(&[APP, ME], pool.tokens_note());
     d.close();
 }
@@ -596,53 +865,91 @@ impl Pool<'_> {
         self.settings.mfa.mode == MfaMode::Required
     }
 
-    /// Writes the route's configured rate limit as a note; `false` when it has none.
-    fn rate_limit_note(&self, d: &mut Diagram, route: RateLimitedRoute) -> bool {
-        let Some(limit) = self.config.rate_limits.get(self.kind).get(&route) else {
-            return false;
+    /// Writes the route's rate limits as a note: each half as configured, or its default (no auth route is
+    /// unlimited).
+    fn rate_limit_note(&self, d: &mut Diagram, route: RateLimitedRoute) {
+        self.write_rate_limit_note(d, route, true);
+    }
+
+    /// The same for a call that names no account yet (a refresh token, an MFA_SETUP session): only the
+    /// per-address half applies.
+    fn rate_limit_note_per_address(&self, d: &mut Diagram, route: RateLimitedRoute) {
+        self.write_rate_limit_note(d, route, false);
+    }
+
+    fn write_rate_limit_note(&self, d: &mut Diagram, route: RateLimitedRoute, per_account: bool) {
+        let configured = self.config.rate_limits.get(self.kind);
+        let set = configured.get(&route);
+        let limits = route.limits_in(configured);
+        let halves = [
+            (limits.per_address, set.and_then(|set| set.per_address), "per address"),
+            (limits.per_account.filter(|_| per_account), set.and_then(|set| set.per_account), "per account"),
+        ];
+        let halves: Vec<(String, bool)> = halves
+            .into_iter()
+            .filter_map(|(rate, given, scope)| rate.map(|rate| (format!("{rate} {scope}"), given.is_some())))
+            .collect();
+        if halves.is_empty() {
+            return;
+        }
+        let key = format!("rate_limits.{}.{}", self.kind, toml_name(&route));
+        let text = if halves.iter().all(|(_, given)| !given) {
+            let rates: Vec<&str> = halves.iter().map(|(rate, _)| rate.as_str()).collect();
+            format!("Rate limit ({key} not set, the defaults): {}", rates.join(", "))
+        } else {
+            let rates: Vec<String> = halves
+                .iter()
+                .map(|(rate, given)| if *given { rate.clone() } else { format!("{rate} (default)") })
+                .collect();
+            format!("Rate limit ({key}): {}", rates.join(", "))
         };
-        let mut parts = Vec::new();
-        if let Some(rate) = limit.per_address {
-            parts.push(format!("{rate} per address"));
-        }
-        if let Some(rate) = limit.per_account {
-            parts.push(format!("{rate} per account"));
-        }
-        if parts.is_empty() {
-            return false;
-        }
-        d.note(
-            ME,
-            format!("Rate limit (rate_limits.{}.{}): {}", self.kind, toml_name(&route), parts.join(", ")),
-        );
-        true
+        d.note(ME, text);
     }
 
     fn lockout_note(&self) -> String {
         let lockout = &self.settings.lockout;
-        let failures = match (lockout.max_failures, self.totp()) {
-            (1, true) => "1 wrong password or MFA code".to_owned(),
-            (1, false) => "1 wrong password".to_owned(),
-            (n, true) => format!("{n} wrong passwords or MFA codes"),
-            (n, false) => format!("{n} wrong passwords"),
-        };
+        let what = if self.totp() { "wrong passwords or MFA codes" } else { "wrong passwords" };
         format!(
-            "Lockout ({}): {failures} within {} lock the account for {}",
+            "Failures ({}): {} {what} within {} from one address make that address wait 1s before its next \
+             try, then 2s, 4s ... up to {}.<br/>{} from all addresses together make every try wait, up to {}, \
+             except from addresses the account signed in from in the last 30 days",
             self.key("lockout"),
+            lockout.max_failures,
             lockout.window,
-            lockout.duration
+            lockout.duration,
+            lockout.account_max_failures,
+            lockout.account_max_delay
         )
     }
 
     fn tokens_note(&self) -> String {
         let tokens = &self.settings.tokens;
         format!(
-            "Tokens ({}): access {}, ID {}, refresh {}",
+            "Tokens ({}): access {}, ID {}, refresh {}.<br/>Claims: {} (the onboarding state), and role, tier \
+             and permissions only while they are in force ({}, {})",
             self.key("tokens"),
             tokens.access,
             tokens.id,
-            tokens.refresh
+            tokens.refresh,
+            ONBOARDING_CLAIM,
+            OnboardingState::PendingSubscription,
+            OnboardingState::Active
         )
+    }
+
+    /// The identity provider's operation behind `/refresh`: with rotation, the one that answers a new refresh
+    /// token; without, AWS Cognito's classic refresh (the embedded engine serves both through the former).
+    fn refresh_operation(&self) -> &'static str {
+        if self.settings.tokens.rotate_refresh {
+            "GetTokensFromRefreshToken"
+        } else {
+            "InitiateAuth REFRESH_TOKEN_AUTH (AWS Cognito) or GetTokensFromRefreshToken (embedded engine)"
+        }
+    }
+
+    /// Whether some account of the pool must enrol MFA to become active (an `mfa` onboarding gate).
+    fn mfa_gate(&self) -> bool {
+        self.settings.onboarding.gates.values().any(|gates| gates.contains(&OnboardingGate::Mfa))
     }
 
     fn password_note(&self) -> String {
@@ -716,9 +1023,7 @@ impl Pool<'_> {
 
     /// What TOTP enrolment does to the mirror: it records it, and an account waiting at the MFA gate moves on.
     fn enrolled_message(&self) -> String {
-        let mfa_gate =
-            self.settings.onboarding.gates.values().any(|gates| gates.contains(&OnboardingGate::Mfa));
-        if mfa_gate {
+        if self.mfa_gate() {
             format!(
                 "TOTP enrolled: {} → next onboarding gate, or {}",
                 OnboardingState::PendingMfa,
@@ -1014,7 +1319,17 @@ mod tests {
             customer.contains("Tokens (pools.customer.tokens): access 20m, ID 1h, refresh 30d"),
             "{customer}"
         );
-        assert!(customer.contains("7 wrong passwords or MFA codes within 15m lock the account for 30m"));
+        assert!(
+            customer.contains(
+                "7 wrong passwords or MFA codes within 15m from one address make that address wait 1s before its \
+                 next try, then 2s, 4s ... up to 30m"
+            ),
+            "{customer}"
+        );
+        assert!(
+            customer.contains("20 from all addresses together make every try wait, up to 1m"),
+            "{customer}"
+        );
         assert!(customer.contains("individual: approval (pending_approval)"), "{customer}");
         assert!(customer.contains("participant App as App (Buyers and sellers)"));
         assert!(
@@ -1028,5 +1343,61 @@ mod tests {
         assert!(staff.contains("valid 1d (pools.staff.password.temporary_password_validity)"), "{staff}");
         assert!(!staff.contains("### Staff: sign-in\n"), "MFA is required: no sign-in without it");
         assert!(!staff.contains("TOTP enrolment"), "required MFA enrols during sign-in");
+    }
+
+    /// Routes the configuration leaves out are limited by their defaults, and the notes say so.
+    #[test]
+    fn unset_rate_limits_are_drawn_with_their_defaults() {
+        let page = flows_page(Environment::Dev, &shipped());
+        assert!(
+            page.contains(
+                "Rate limit (rate_limits.customer.confirm not set, the defaults): 20/min per address, 5/min per \
+                 account"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "Rate limit (rate_limits.customer.register): 10/min per address, 3/min per account (default)"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("Rate limit (rate_limits.customer.refresh): 120/min per address\n"), "{page}");
+    }
+
+    /// The answers that must not tell strangers which addresses have accounts are drawn as the same answer.
+    #[test]
+    fn registration_and_codes_answer_alike_for_every_address() {
+        let shipped = shipped();
+        let page = flows_page(Environment::Dev, &shipped);
+        let customer = section(&page, &shipped, PoolKind::Customer);
+        assert!(customer.contains("else the address already has an account"), "{customer}");
+        assert_eq!(customer.matches("202 {accepted: true, message}").count(), 2, "{customer}");
+        assert!(!customer.contains(ErrorCode::UserExists.as_str()), "{customer}");
+        assert!(!customer.contains(ErrorCode::CodeExpired.as_str()), "{customer}");
+        assert!(customer.contains("400 CODE_MISMATCH: one answer for every reason"), "{customer}");
+        assert!(
+            customer.contains("200 {accepted: true, message}: the same answer whoever asked"),
+            "{customer}"
+        );
+    }
+
+    #[test]
+    fn refresh_rotation_and_recovery_codes_follow_the_settings() {
+        let shipped = shipped();
+        let page = flows_page(Environment::Dev, &shipped);
+        let customer = section(&page, &shipped, PoolKind::Customer);
+        assert!(customer.contains("GetTokensFromRefreshToken (refresh token)"), "{customer}");
+        assert!(customer.contains("a replaced refresh token presented after 10s (reuse)"), "{customer}");
+        assert!(customer.contains("signed in, without MFA until the user enrols again"), "optional MFA");
+        let staff = section(&page, &shipped, PoolKind::Staff);
+        assert!(staff.contains("a new authenticator is enrolled at once"), "required MFA: {staff}");
+        assert!(staff.contains("recoveryCodes}: ten one-time recovery codes"), "{staff}");
+
+        let config = with(|c| c.pools.customer.tokens.rotate_refresh = false);
+        let page = flows_page(Environment::Dev, &config);
+        let customer = section(&page, &config, PoolKind::Customer);
+        assert!(customer.contains("the refresh token stays the same"), "{customer}");
+        assert!(!customer.contains("(reuse)"), "{customer}");
     }
 }

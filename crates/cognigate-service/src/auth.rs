@@ -866,6 +866,17 @@ impl AuthService {
         let outcome = match self.parts.provider.sign_up(email, &request.password, &attributes).await {
             Ok(outcome) => outcome,
             Err(error) if error.code == ErrorCode::UserExists => {
+                // The caller is told nothing; the audit log says what happened.
+                self.audit(
+                    meta,
+                    "auth.register_existing",
+                    AuditOutcome::Failure,
+                    Some(email),
+                    None,
+                    None,
+                    Some("USER_EXISTS"),
+                )
+                .await;
                 self.tell_owner_of_registration_attempt(email).await;
                 return Ok(registration_accepted());
             }

@@ -121,7 +121,8 @@ pub trait Lockout: Send + Sync + std::fmt::Debug {
     async fn wait_for(&self, account: &str, address: &str, now: u64) -> Option<u64>;
     /// Counts a failure at `now`; answers the wait it imposes on `address`, if it now has one.
     async fn record_failure(&self, account: &str, address: &str, rule: LockoutRule, now: u64) -> Option<u64>;
-    /// A success from `address`: forgets the account's failures and remembers the address as the account's.
+    /// A success from `address`: forgets that address's failures on the account and remembers it as the
+    /// account's. What other addresses earned stays: the owner signing in does not set a guesser free.
     async fn record_success(&self, account: &str, address: &str, now: u64);
     /// Forgets every failure of the account (a password reset with the emailed code).
     async fn clear(&self, account: &str);
@@ -227,7 +228,9 @@ impl Lockout for MemoryLockout {
     }
 
     async fn record_success(&self, account: &str, address: &str, now: u64) {
-        self.accounts.lock().unwrap_or_else(PoisonError::into_inner).remove(account);
+        if let Some(state) = self.accounts.lock().unwrap_or_else(PoisonError::into_inner).get_mut(account) {
+            state.by_address.remove(address);
+        }
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         if known.len() >= MAX_KNOWN_ACCOUNTS && !known.contains_key(account) {
             known.retain(|_, addresses| {
@@ -276,6 +279,9 @@ mod tests {
         assert_eq!(lockout.wait_for("a", "attacker", now).await, Some(8));
         assert_eq!(lockout.wait_for("a", "owner", now).await, None, "another address is not held");
         assert_eq!(lockout.wait_for("b", "attacker", now).await, None, "nor another account");
+        // The owner signing in elsewhere does not set the guesser free.
+        lockout.record_success("a", "owner", now).await;
+        assert_eq!(lockout.wait_for("a", "attacker", now).await, Some(8));
         // Failures during a wait are still counted (the caller refuses the try before it is judged).
         assert_eq!(lockout.wait_for("a", "attacker", now + 8).await, None);
         // A quiet window forgets.

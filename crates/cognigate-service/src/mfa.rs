@@ -195,8 +195,9 @@ impl AuthService {
         self.finish(meta, "auth.totp_verify", actor.as_deref(), result).await
     }
 
-    /// The `MFA_SETUP` challenge's verification: the enrolment is done at the provider, the mirror and
-    /// the identity's state follow before the tokens are minted, then the sign-in completes.
+    /// The `MFA_SETUP` challenge's verification: the enrolment is done at the provider and the challenge
+    /// answered, which proves the session is `email`'s; only then do the mirror and the identity's state
+    /// follow (the sign-in re-mints tokens minted before the state moved), and recovery codes are made.
     async fn verify_setup_in_sign_in(
         &self,
         meta: &RequestMeta,
@@ -214,14 +215,24 @@ impl AuthService {
                 return Err(error.into());
             }
         };
+        // The provider refuses a session that is not this username's: nothing below happens for a
+        // stranger's session with someone else's address.
+        let step =
+            self.parts.provider.respond_to_challenge(email, &next, &ChallengeAnswer::MfaSetupDone).await?;
         let record = self.parts.provider.admin_get_user(email).await?;
+        if let AuthStep::SignedIn(tokens) = &step {
+            let verified =
+                self.parts.verifier.verify(&tokens.access_token).await.map_err(ServiceError::internal)?;
+            if verified.sub() != record.sub {
+                self.discard_tokens(tokens, &verified).await;
+                return Err(ServiceError::auth_failed());
+            }
+        }
         let previous = self.shared.mirror.get_mirror(self.parts.pool, &record.sub).await?;
         let mut user = previous.clone().unwrap_or_else(|| self.mirror_from_record(&record));
         self.enrolled(&mut user)?;
         self.save_from(previous.as_ref(), &user).await?;
         let codes = self.new_recovery_codes(&user).await?;
-        let step =
-            self.parts.provider.respond_to_challenge(email, &next, &ChallengeAnswer::MfaSetupDone).await?;
         let outcome = match self.after_step(meta, email, step).await? {
             LoginOutcome::Tokens(mut tokens) => {
                 tokens.recovery_codes = Some(codes);
@@ -354,7 +365,11 @@ impl AuthService {
         }
         match self.sign_in(meta, email, password).await? {
             AuthStep::Challenge(challenge) if challenge.name == "SOFTWARE_TOKEN_MFA" => {}
-            _ => {
+            other => {
+                // The password alone signed in: those tokens are nobody's, so they end here.
+                if let AuthStep::SignedIn(tokens) = &other {
+                    self.revoke_proof(tokens).await;
+                }
                 return Err(ServiceError::validation(
                     "This account has no authenticator to recover: sign in with the password alone.",
                 ));

@@ -241,6 +241,49 @@ async fn rotation_replaces_the_refresh_token_and_a_reused_one_revokes_the_family
     );
 }
 
+/// Rotation replaces the token, not the sign-in: the last token of a family expires when the first would
+/// have (Cognito's refresh-token validity counts from the authentication), so refreshing forever does not
+/// keep a stolen sign-in alive.
+#[tokio::test]
+async fn rotated_refresh_tokens_keep_the_sign_ins_expiry() {
+    let f = Fixture::with(
+        |_| {},
+        |client| {
+            client.refresh_token_rotation = true;
+            client.rotation_grace_secs = 0;
+            client.refresh_token_validity_secs = 3600;
+        },
+    )
+    .await;
+    f.confirmed_user("slide@example.com").await;
+    let mut token = f.tokens("slide@example.com").await.refresh_token.unwrap();
+    for _ in 0..5 {
+        f.clock.advance_secs(600);
+        token = f
+            .engine
+            .get_tokens_from_refresh_token(&f.client_id, &token, None)
+            .await
+            .unwrap()
+            .refresh_token
+            .unwrap();
+    }
+    // 50 minutes in: the newest token still works until the hour of the sign-in is over.
+    f.clock.advance_secs(590);
+    token = f
+        .engine
+        .get_tokens_from_refresh_token(&f.client_id, &token, None)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    f.clock.advance_secs(11);
+    assert_eq!(
+        kind(f.engine.get_tokens_from_refresh_token(&f.client_id, &token, None).await),
+        "NotAuthorizedException",
+        "an hour after the sign-in, the family is over however recently it rotated"
+    );
+}
+
 #[tokio::test]
 async fn new_password_challenge_for_invited_users() {
     let f = Fixture::new().await;

@@ -307,8 +307,23 @@ async fn i10_a_lost_authenticator_is_recovered_with_a_one_time_code() {
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
     assert_eq!(codes.len(), 10);
-    let stored = stack.api.staff.unused_recovery_codes(&text(&enrolled["user"], "sub")).await.unwrap();
+    let victim_sub = text(&enrolled["user"], "sub");
+    let stored = stack.api.staff.unused_recovery_codes(&victim_sub).await.unwrap();
     assert_eq!(stored, 10);
+
+    // A stranger's own MFA_SETUP session, answered with the victim's address, touches nothing of theirs
+    // (it used to replace their recovery codes and mark them enrolled before the provider said no).
+    stack.api.staff.provision("stranger@example.com", &attributes, Some(STAFF_PASSWORD), true).await.unwrap();
+    let (_, body) = staff.login("stranger@example.com", STAFF_PASSWORD).await;
+    let (_, setup) = staff.post("totp/setup", json!({ "session": body["session"] })).await;
+    let forged = json!({ "email": "lost@example.com", "session": setup["session"], "code": totp(&text(&setup, "secret"), 0) });
+    let (status, answer) = staff.post("totp/verify", forged).await;
+    assert!((400..500).contains(&status), "{status} {answer}");
+    assert_eq!(
+        stack.api.staff.unused_recovery_codes(&victim_sub).await.unwrap(),
+        10,
+        "the victim's codes stand"
+    );
 
     // A wrong code fails like a wrong password; a right one passes once and asks for a new enrolment.
     let login =
@@ -323,6 +338,24 @@ async fn i10_a_lost_authenticator_is_recovered_with_a_one_time_code() {
     assert!(status >= 400, "the rest of the set went with the authenticator");
     let notice = stack.runtime.engine.outbox(Some("lost@example.com"), 1).await.unwrap();
     assert!(notice[0].subject.contains("recovery code"), "the owner is told: {notice:?}");
+
+    // A recovery code offered for an account without an authenticator is refused, and the sign-in its
+    // password made on the way is not left alive.
+    let pool = Pool::new(&stack.url, "customer");
+    customer(&stack, &pool, "plain@example.com", json!({})).await;
+    let sessions = || async {
+        let provider = stack.api.customer.provider();
+        provider.admin_list_sessions("plain@example.com").await.unwrap().unwrap_or_default().len()
+    };
+    let before = sessions().await;
+    let (status, answer) = pool
+        .post(
+            "login",
+            json!({ "email": "plain@example.com", "password": PASSWORD, "recoveryCode": "aaaaa-bbbbb" }),
+        )
+        .await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("VALIDATION")), "{answer}");
+    assert_eq!(sessions().await, before, "no sign-in nobody holds");
 }
 
 /// F5: five wrong passwords from anyone locked the account for 30 minutes, and the owner's reset was refused
@@ -479,6 +512,15 @@ async fn f08_no_route_tells_which_addresses_have_accounts() {
     let notices = stack.runtime.engine.outbox(Some("taken@example.com"), 20).await.unwrap();
     let notices = notices.iter().filter(|m| m.subject.contains("tried to register")).count();
     assert_eq!(notices, 1, "one notice for two attempts");
+    let query = cognigate_service::ports::AuditQuery {
+        action: Some("auth.register_existing".to_owned()),
+        limit: 10,
+        ..Default::default()
+    };
+    let logged = cognigate_service::ports::AuditStore::query_audit(stack.runtime.store.as_ref(), &query)
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 2, "each attempt on a taken address is in the audit log: {logged:?}");
     // Forty tries in a row are throttled.
     let mut statuses = Vec::new();
     for i in 0..40 {
