@@ -78,8 +78,8 @@ pub fn check_login(answer: &Answer, email: &str) -> Result<Value, String> {
     Ok(value)
 }
 
-/// A refresh answer: 200 with access and id tokens.
-pub fn check_refresh(answer: &Answer, email: &str) -> Result<(), String> {
+/// A refresh answer: 200 with access and id tokens, and the new refresh token where the pool rotates them.
+pub fn check_refresh(answer: &Answer, email: &str) -> Result<Option<String>, String> {
     let value = expect(answer, 200)?;
     if !has_string(&value, "accessToken") || !has_string(&value, "idToken") {
         return Err(describe(answer, " without accessToken and idToken"));
@@ -87,7 +87,7 @@ pub fn check_refresh(answer: &Answer, email: &str) -> Result<(), String> {
     if !value["user"]["email"].as_str().is_some_and(|got| got.eq_ignore_ascii_case(email)) {
         return Err(describe(answer, &format!(" with user.email other than {email}")));
     }
-    Ok(())
+    Ok(value["refreshToken"].as_str().filter(|token| !token.is_empty()).map(str::to_owned))
 }
 
 /// A registration answer: 202 `{"accepted": true, ...}` (the same for new and existing addresses, so it

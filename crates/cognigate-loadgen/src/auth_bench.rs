@@ -259,7 +259,7 @@ pub async fn run(args: AuthBenchArgs) -> Result<bool> {
         base_url: args.url.clone(),
         users: users.clone(),
         password: args.password.clone(),
-        sessions: sessions.clone(),
+        sessions: sessions.iter().cloned().map(std::sync::Mutex::new).collect(),
         run_id,
         register_password: args.register_password.clone(),
     });

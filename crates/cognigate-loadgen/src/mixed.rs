@@ -53,8 +53,9 @@ pub struct Material {
     /// The seeded users' emails, signed in round-robin.
     pub users: Vec<String>,
     pub password: String,
-    /// Refresh tokens from sign-ins before the window, used round-robin.
-    pub sessions: Vec<Session>,
+    /// Sign-ins made before the window, refreshed round-robin. Where the pool rotates refresh tokens,
+    /// each answer's new one replaces the one sent (as a client would keep it).
+    pub sessions: Vec<Mutex<Session>>,
     /// Makes the registration emails unique to this run.
     pub run_id: String,
     pub register_password: String,
@@ -134,6 +135,7 @@ fn micros(duration: Duration) -> u64 {
 /// Sends the i-th request of `op`; the status (if any) and the verdict.
 async fn one(client: &Client, material: &Material, op: AuthOp, i: u64) -> (Option<u16>, Result<(), String>) {
     let pick = |len: usize| usize::try_from(i % len.max(1) as u64).unwrap_or(0);
+    let mut refreshed = None;
     let (path, body, email) = match op {
         AuthOp::Login => {
             let Some(email) = material.users.get(pick(material.users.len())) else {
@@ -142,10 +144,14 @@ async fn one(client: &Client, material: &Material, op: AuthOp, i: u64) -> (Optio
             (auth::LOGIN, auth::login_body(email, &material.password), email.clone())
         }
         AuthOp::Refresh => {
-            let Some(session) = material.sessions.get(pick(material.sessions.len())) else {
+            let Some(slot) = material.sessions.get(pick(material.sessions.len())) else {
                 return (None, Err("no sessions to refresh".to_owned()));
             };
-            (auth::REFRESH, auth::refresh_body(session), session.email.clone())
+            let session = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let body = auth::refresh_body(&session);
+            let email = session.email.clone();
+            refreshed = Some((slot, session.refresh_token));
+            (auth::REFRESH, body, email)
         }
         AuthOp::Register => {
             let email = auth::registration_email(&material.run_id, i);
@@ -156,7 +162,15 @@ async fn one(client: &Client, material: &Material, op: AuthOp, i: u64) -> (Optio
         Ok(answer) => {
             let verdict = match op {
                 AuthOp::Login => auth::check_login(&answer, &email).map(drop),
-                AuthOp::Refresh => auth::check_refresh(&answer, &email),
+                AuthOp::Refresh => auth::check_refresh(&answer, &email).map(|rotated| {
+                    if let (Some(next), Some((slot, sent))) = (rotated, refreshed) {
+                        let mut kept = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                        // Requests overlap: only the answer to the token still kept replaces it.
+                        if kept.refresh_token == sent {
+                            kept.refresh_token = next;
+                        }
+                    }
+                }),
                 AuthOp::Register => auth::check_register(&answer),
             };
             (Some(answer.status), verdict)
@@ -295,12 +309,12 @@ mod tests {
             base_url: stub().await,
             users: vec!["u1@x.example".to_owned(), "u2@x.example".to_owned()],
             password: "p".to_owned(),
-            sessions: vec![Session {
+            sessions: vec![Mutex::new(Session {
                 email: "s@x.example".to_owned(),
                 username: "s".to_owned(),
                 access_token: "a".to_owned(),
                 refresh_token: "r".to_owned(),
-            }],
+            })],
             run_id: "t".to_owned(),
             register_password: "p".to_owned(),
         });
