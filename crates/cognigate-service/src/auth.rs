@@ -1115,7 +1115,14 @@ impl AuthService {
         let stale = verified.claim(ONBOARDING_CLAIM).and_then(serde_json::Value::as_str)
             != Some(user.onboarding.as_str());
         let tokens = match (&tokens.refresh_token, stale) {
-            (Some(refresh), true) => self.parts.provider.refresh(refresh, &user.username).await?,
+            (Some(refresh), true) => {
+                let mut fresh = self.parts.provider.refresh(refresh, &user.username).await?;
+                // A client that does not rotate answers no refresh token: the sign-in's own still serves.
+                if fresh.refresh_token.is_none() {
+                    fresh.refresh_token = Some(refresh.clone());
+                }
+                fresh
+            }
             _ => tokens,
         };
         Ok(self.token_response(tokens, &user))
