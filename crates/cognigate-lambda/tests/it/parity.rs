@@ -77,8 +77,6 @@ async fn assert_same_claims(
 async fn the_lambda_and_the_engine_write_the_same_claims_for_the_same_user() {
     // Staff MFA is relaxed (dev allows it) so the staff member can sign in with a password alone.
     let engine = Engine::start(&[("COGNIGATE_POOLS__STAFF__MFA__MODE", "optional")]).await;
-    engine.create_groups(PoolKind::Customer, &["individual", "dealer", "premium"]).await;
-    engine.create_groups(PoolKind::Staff, &["team_member", "manager"]).await;
 
     let customers = engine.provider(PoolKind::Customer);
     // A premium dealer looked after by a team, named by attributes.

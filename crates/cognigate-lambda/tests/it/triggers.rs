@@ -66,11 +66,10 @@ impl Engine {
         }
     }
 
-    /// Creates the pool's role groups, as the deployment does.
-    pub async fn create_groups(&self, pool: PoolKind, names: &[&str]) {
-        for name in names {
-            self.provider(pool).create_group(name, None, None).await.unwrap();
-        }
+    /// Removes one of the role groups the runtime created (as the deployment does), to see a refusal.
+    pub async fn delete_group(&self, pool: PoolKind, name: &str) {
+        let pool_id = self.runtime.pools.iter().find(|p| p.kind == pool).unwrap().pool_id.clone();
+        self.runtime.engine.delete_group(&pool_id, name).await.unwrap();
     }
 }
 
@@ -184,7 +183,6 @@ async fn events_of_unknown_pools_or_triggers_fail() {
 #[tokio::test]
 async fn post_confirmation_sets_the_base_type_joins_the_default_group_and_writes_the_mirror() {
     let engine = Engine::start(&[]).await;
-    engine.create_groups(PoolKind::Customer, &["individual", "dealer", "premium"]).await;
     let customers = engine.provider(PoolKind::Customer);
     let email = "ann@example.com";
     let outcome = customers
@@ -194,6 +192,16 @@ async fn post_confirmation_sets_the_base_type_joins_the_default_group_and_writes
     let sub = outcome.user_sub;
     customers.admin_confirm_sign_up(&sub).await.unwrap();
     let record = customers.admin_get_user(&sub).await.unwrap();
+    // The embedded engine ran the same hook at confirmation; undo it, so what follows is the Lambda's work.
+    customers.admin_remove_user_from_group(&record.username, "individual").await.unwrap();
+    customers
+        .admin_update_user_attributes(
+            &record.username,
+            &[("custom:base_type".to_owned(), String::new())].into(),
+        )
+        .await
+        .unwrap();
+    engine.runtime.store.delete_mirror(PoolKind::Customer, &sub).await.unwrap();
 
     let state = state(config(Environment::Dev, None, &[]), Environment::Dev, engine.parts());
     let text = serde_json::to_string(&event("post-confirmation"))
@@ -228,7 +236,6 @@ async fn post_confirmation_sets_the_base_type_joins_the_default_group_and_writes
 #[tokio::test]
 async fn post_confirmation_keeps_a_chosen_base_type_and_the_registered_row() {
     let engine = Engine::start(&[]).await;
-    engine.create_groups(PoolKind::Customer, &["individual"]).await;
     let customers = engine.provider(PoolKind::Customer);
     let email = "dealer@example.com";
     let sub = customers
@@ -258,7 +265,9 @@ async fn post_confirmation_keeps_a_chosen_base_type_and_the_registered_row() {
 #[tokio::test]
 async fn post_confirmation_fails_loudly_when_the_group_cannot_be_joined() {
     let engine = Engine::start(&[]).await;
-    // No groups were created: the identity provider refuses, and so does the trigger.
+    // The default group is missing: the identity provider refuses, and so does the hook, the engine's own
+    // at confirmation as much as the Lambda's.
+    engine.delete_group(PoolKind::Customer, "individual").await;
     let customers = engine.provider(PoolKind::Customer);
     let email = "nogroup@example.com";
     let sub = customers
@@ -266,7 +275,7 @@ async fn post_confirmation_fails_loudly_when_the_group_cannot_be_joined() {
         .await
         .unwrap()
         .user_sub;
-    customers.admin_confirm_sign_up(&sub).await.unwrap();
+    assert!(customers.admin_confirm_sign_up(&sub).await.is_err(), "the engine's PostConfirmation refuses");
     let record = customers.admin_get_user(&sub).await.unwrap();
     let state = state(config(Environment::Dev, None, &[]), Environment::Dev, engine.parts());
     let mut event = event("post-confirmation");
